@@ -1,0 +1,7 @@
+//! The oracle side of asyncspec: clause coverage, model runs and (later) real runtimes.
+//!
+//! `coverage` joins the catalogue with what the code and tests show: which clauses the
+//! model implements (its `cite!` calls), which a reviewed snapshot covers, and which a
+//! live check against each real runtime covers.
+
+pub mod coverage;

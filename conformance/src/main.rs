@@ -1,0 +1,201 @@
+//! `asyncspec`: the command line of the clause catalogue, the model and the oracle.
+//!
+//! Exit status: 0 success, 1 a check found a problem (divergence, failed verification),
+//! 2 bad input (malformed spec, scenario or arguments), 3 an adapter failed.
+
+use asyncspec_conformance::coverage::{self, ClauseStatus, StatusFilter};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where exceptions go in Python's async runtimes: an executable reference model and
+/// conformance oracle.
+///
+/// The catalogue (`specs/`) lists every documented exception rule as a clause with a
+/// stable id. Start with `asyncspec clauses` to see them and what covers each.
+#[derive(Parser)]
+#[command(name = "asyncspec", version, propagate_version = true)]
+struct Cli {
+    /// The catalogue folder (default: this build's `specs/`; or set ASYNCSPEC_SPECS).
+    #[arg(long, global = true, env = "ASYNCSPEC_SPECS", value_name = "DIR")]
+    specs: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the clause catalogue and, per clause, what covers it.
+    ///
+    /// Columns: id, source (seed file or URL host), runtimes, and three coverage marks:
+    /// M = the model implements it (a transition cites it), S = a reviewed snapshot trace
+    /// shows it, L = live checks cover it on every runtime it holds for.
+    ///
+    /// Examples:
+    ///   asyncspec clauses --chapter asyncio.streams
+    ///   asyncspec clauses --status todo --format json
+    ///   asyncspec clauses --verify --seeds ../shared/seeds
+    #[command(verbatim_doc_comment)]
+    Clauses {
+        /// Output format: a table for people, JSON for CI.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Only clauses of this chapter, or of chapters under it (`asyncio` takes all asyncio.*).
+        #[arg(long, value_name = "CHAPTER")]
+        chapter: Option<String>,
+        /// Only clauses with this status: implemented, unimplemented, snapshot,
+        /// no-snapshot, not-live, todo (not implemented or not snapshot-covered).
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Also check every seed quote is verbatim in its document and every quote of a
+        /// CPython source file is verbatim in that version's installed source.
+        #[arg(long)]
+        verify: bool,
+        /// Folder of the seed documents, for --verify.
+        #[arg(long, value_name = "DIR", default_value = "../shared/seeds")]
+        seeds: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let specs_dir = cli
+        .specs
+        .clone()
+        .unwrap_or_else(asyncspec_specs::default_specs_dir);
+    match cli.command {
+        Command::Clauses {
+            format,
+            chapter,
+            status,
+            verify,
+            seeds,
+        } => clauses(&specs_dir, format, chapter, status, verify, &seeds),
+    }
+}
+
+fn load(specs_dir: &std::path::Path) -> Result<asyncspec_specs::Catalogue, ExitCode> {
+    asyncspec_specs::load_catalogue(specs_dir).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{}/{e}", specs_dir.display());
+        }
+        eprintln!(
+            "asyncspec: {} problem(s) in the catalogue at {}",
+            errors.len(),
+            specs_dir.display()
+        );
+        ExitCode::from(2)
+    })
+}
+
+fn clauses(
+    specs_dir: &std::path::Path,
+    format: Format,
+    chapter: Option<String>,
+    status: Option<String>,
+    verify: bool,
+    seeds: &std::path::Path,
+) -> ExitCode {
+    let catalogue = match load(specs_dir) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let filter = match status.as_deref().map(StatusFilter::parse).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("asyncspec clauses: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut failed = false;
+    for id in coverage::unknown_citations(&catalogue) {
+        eprintln!("asyncspec: the model cites {id:?}, which is not in the catalogue");
+        failed = true;
+    }
+    if verify {
+        let problems = asyncspec_specs::verify_seed_quotes(&catalogue, seeds);
+        let sources = asyncspec_specs::verify_cpython_source_quotes(&catalogue);
+        for p in problems.iter().chain(&sources) {
+            eprintln!("{}: {}: {}", p.at, p.id, p.problem);
+        }
+        failed |= !problems.is_empty() || !sources.is_empty();
+    }
+    let live = coverage::LiveCoverage::new();
+    let statuses: Vec<ClauseStatus> = coverage::clause_statuses(&catalogue, &live)
+        .into_iter()
+        .filter(|s| match &chapter {
+            Some(c) => s.chapter == *c || s.chapter.starts_with(&format!("{c}.")),
+            None => true,
+        })
+        .filter(|s| filter.is_none_or(|f| f.keeps(s)))
+        .collect();
+    match format {
+        Format::Json => match serde_json::to_string_pretty(&statuses) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("asyncspec: cannot encode JSON: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        Format::Text => print_table(&statuses),
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_table(statuses: &[ClauseStatus]) {
+    let width = statuses
+        .iter()
+        .map(|s| s.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    println!("{:width$}  M S L  {:26}  runtimes", "id", "source");
+    for s in statuses {
+        let mark = |b: bool| if b { 'x' } else { '.' };
+        let live_all = !s.live.is_empty() && s.live.values().all(|c| *c);
+        let source = match (&s.seed, &s.url) {
+            (Some(seed), _) => seed.clone(),
+            (None, Some(url)) => url
+                .trim_start_matches("https://")
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string(),
+            (None, None) => String::new(),
+        };
+        let runtimes = if s.runtimes.is_empty() {
+            format!("(none; contradicted by {})", s.contradicted_by.join(", "))
+        } else {
+            s.runtimes.join(",")
+        };
+        println!(
+            "{:width$}  {} {} {}  {:26}  {}",
+            s.id,
+            mark(s.implemented),
+            mark(s.snapshot),
+            mark(live_all),
+            source,
+            runtimes
+        );
+    }
+    let total = statuses.len();
+    let implemented = statuses.iter().filter(|s| s.implemented).count();
+    let snapshot = statuses.iter().filter(|s| s.snapshot).count();
+    let live = statuses
+        .iter()
+        .filter(|s| !s.live.is_empty() && s.live.values().all(|c| *c))
+        .count();
+    println!(
+        "{total} clauses: {implemented} implemented, {snapshot} snapshot-covered, {live} live-checked on every runtime"
+    );
+}
