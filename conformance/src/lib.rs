@@ -5,3 +5,4 @@
 //! live check against each real runtime covers.
 
 pub mod coverage;
+pub mod scenarios;

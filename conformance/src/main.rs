@@ -55,6 +55,38 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "../shared/seeds")]
         seeds: PathBuf,
     },
+    /// Run a scenario on the model and print its trace.
+    ///
+    /// The trace has one line per event: virtual time, task, what happened. Lines marked
+    /// `~` are the model's bookkeeping (not observable in a real runtime). Choice points
+    /// (orders the documents leave undefined, such as which remaining task is cancelled
+    /// first at shutdown) take their canonical option unless --seed or --choices says
+    /// otherwise.
+    ///
+    /// Examples:
+    ///   asyncspec run tests/scenarios/asyncio/tasks/await_reraises.json
+    ///   asyncspec run s.json --profile cpython-3.11 --clauses
+    ///   asyncspec run s.json --format json --seed 7
+    #[command(verbatim_doc_comment)]
+    Run {
+        /// The scenario file (JSON).
+        scenario: PathBuf,
+        /// The runtime profile to reproduce.
+        #[arg(long, default_value = "cpython-3.13")]
+        profile: String,
+        /// Seed for the choice points (decimal or 0x-hex).
+        #[arg(long)]
+        seed: Option<String>,
+        /// Explicit answers for the choice points, comma-separated (overrides --seed).
+        #[arg(long, value_delimiter = ',')]
+        choices: Vec<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Show the clause ids each event implements.
+        #[arg(long)]
+        clauses: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -77,6 +109,75 @@ fn main() -> ExitCode {
             verify,
             seeds,
         } => clauses(&specs_dir, format, chapter, status, verify, &seeds),
+        Command::Run {
+            scenario,
+            profile,
+            seed,
+            choices,
+            format,
+            clauses,
+        } => run(
+            &scenario,
+            &profile,
+            seed.as_deref(),
+            choices,
+            format,
+            clauses,
+        ),
+    }
+}
+
+fn run(
+    path: &std::path::Path,
+    profile: &str,
+    seed: Option<&str>,
+    choices: Vec<usize>,
+    format: Format,
+    with_clauses: bool,
+) -> ExitCode {
+    let profile = match asyncspec_model::Profile::parse(profile) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("asyncspec run: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let scenario = match asyncspec_conformance::scenarios::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("asyncspec run: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let script = match (choices.is_empty(), seed) {
+        (false, _) => choices,
+        (true, Some(seed)) => match asyncspec_sim::seed::parse_seed(seed) {
+            Ok(s) => asyncspec_conformance::scenarios::choice_script(s),
+            Err(e) => {
+                eprintln!("asyncspec run: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        (true, None) => Vec::new(),
+    };
+    match asyncspec_model::run(&scenario, profile, &script) {
+        Ok(trace) => {
+            match format {
+                Format::Text => print!("{}", trace.to_text(with_clauses)),
+                Format::Json => match serde_json::to_string_pretty(&trace) {
+                    Ok(t) => println!("{t}"),
+                    Err(e) => {
+                        eprintln!("asyncspec run: cannot encode JSON: {e}");
+                        return ExitCode::from(1);
+                    }
+                },
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("asyncspec run: {}: {e}", path.display());
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -1,10 +1,23 @@
 //! The reference model of Python's async exception rules: explicit, pure state machines.
 //!
-//! Chapters mirror `specs/`: futures, tasks, cancellation, timeouts, composition,
-//! task groups, runners and the loop's reporting. State is plain data (cloneable,
-//! comparable); every transition is a function that cites the clause ids it implements
-//! with `cite!`, and those citations are what `asyncspec clauses` reports as implemented.
-//! No I/O, clock, randomness or hash-map iteration happens in this crate.
+//! Modules mirror the catalogue's chapters (`specs/asyncio/*.toml`):
+//!
+//! | module | chapter | what |
+//! |---|---|---|
+//! | [`future`] | asyncio.futures | Future states, result/exception, done callbacks |
+//! | [`task`] | asyncio.tasks | Task steps, wake-ups, outcomes |
+//! | [`cancellation`] | asyncio.cancellation | cancel, uncancel, cancelling |
+//! | [`timeouts`] | asyncio.timeouts | timeout(), Timeout, wait_for |
+//! | [`composition`] | asyncio.composition | gather, shield, wait |
+//! | [`taskgroups`] | asyncio.taskgroups | TaskGroup |
+//! | [`runners`] | asyncio.runners | asyncio.run, SIGINT, shutdown |
+//! | [`reporting`] | asyncio.reporting | the exception handler, never-retrieved reports |
+//!
+//! [`world`] holds the state and the event loop, [`coroutine`] the frames that run
+//! scenario statements, [`scenario`] the input language and [`trace`] the output. State
+//! is plain data; every transition cites its clause ids with [`cite!`], and those
+//! citations are what `asyncspec clauses` reports as implemented. No I/O, clock,
+//! randomness or hash-map iteration happens in this crate.
 
 /// Cite a clause id at the point a transition implements it.
 ///
@@ -15,5 +28,27 @@ macro_rules! cite {
         $id
     };
 }
+
+pub mod cancellation;
+pub mod composition;
+pub mod coroutine;
+pub mod exception;
+pub mod future;
+pub mod heapq;
+pub mod profile;
+pub mod reporting;
+pub mod runners;
+pub mod scenario;
+pub mod task;
+pub mod taskgroups;
+pub mod timeouts;
+pub mod trace;
+pub mod value;
+pub mod world;
+
+pub use profile::Profile;
+pub use runners::run;
+pub use scenario::Scenario;
+pub use trace::Trace;
 
 include!(concat!(env!("OUT_DIR"), "/implemented.rs"));

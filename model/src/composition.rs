@@ -1,0 +1,327 @@
+//! Running awaitables together: `gather()`, `shield()` and `wait()`.
+//!
+//! Transcribes `gather` / `_GatheringFuture`, `shield` and `wait` / `_wait` from
+//! `Lib/asyncio/tasks.py`, callbacks and all, so wake-up order matches CPython.
+//! Chapter: `specs/asyncio/composition.toml`.
+
+use crate::coroutine::{Frame, FrameOut, Input};
+use crate::exception::ExcId;
+use crate::scenario::{ReturnWhen, Target};
+use crate::value::Value;
+use crate::world::{Callback, FutId, FutKind, FutState, TimerAction, WaitState, World};
+
+impl World {
+    /// `asyncio.gather(*items, return_exceptions=...)`: the gathering future.
+    pub fn gather(&mut self, items: &[Target], return_exceptions: bool) -> Result<FutId, ExcId> {
+        let mut futs = Vec::new();
+        for item in items {
+            futs.push(self.ensure_future(item)?);
+        }
+        Ok(self.gather_futures(&futs, return_exceptions))
+    }
+
+    /// gather over futures and tasks (`arg_to_fut`: the same object twice is one child).
+    pub fn gather_futures(&mut self, futs: &[FutId], return_exceptions: bool) -> FutId {
+        let outer = self.new_future("gather");
+        let mut seen: Vec<FutId> = Vec::new();
+        let mut done_futs = Vec::new();
+        for &f in futs {
+            if seen.contains(&f) {
+                continue;
+            }
+            seen.push(f);
+            if self.done(f) {
+                done_futs.push(f);
+            } else {
+                self.add_done_callback(f, Callback::GatherChild(outer));
+            }
+        }
+        self.fut_mut(outer).kind = FutKind::Gathering {
+            children: futs.to_vec(),
+            distinct: seen.len(),
+            finished: 0,
+            return_exceptions,
+            cancel_requested: false,
+        };
+        if futs.is_empty() {
+            self.future_set_result(outer, Value::List(Vec::new()));
+        }
+        for f in done_futs {
+            self.gather_done_callback(outer, f);
+        }
+        outer
+    }
+
+    /// `_GatheringFuture.cancel(msg)`: cancel every child.
+    pub fn gathering_cancel(&mut self, outer: FutId, msg: Option<String>) -> bool {
+        if self.done(outer) {
+            self.cite(cite!("asyncio.composition.gather.cancel_after_done_noop"));
+            return false;
+        }
+        let FutKind::Gathering { children, .. } = self.fut(outer).kind.clone() else {
+            unreachable!("a gathering future")
+        };
+        self.cite(cite!(
+            "asyncio.composition.gather.cancelled_cancels_children"
+        ));
+        let mut any = false;
+        for child in children {
+            if self.cancel(child, msg.clone()) {
+                any = true;
+            }
+        }
+        if any {
+            if let FutKind::Gathering {
+                cancel_requested, ..
+            } = &mut self.fut_mut(outer).kind
+            {
+                *cancel_requested = true;
+            }
+        }
+        any
+    }
+
+    /// gather's `_done_callback(fut)`.
+    pub fn gather_done_callback(&mut self, outer: FutId, fut: FutId) {
+        let FutKind::Gathering {
+            children,
+            distinct,
+            return_exceptions,
+            ..
+        } = self.fut(outer).kind.clone()
+        else {
+            unreachable!("a gathering future")
+        };
+        let finished = match &mut self.fut_mut(outer).kind {
+            FutKind::Gathering { finished, .. } => {
+                *finished += 1;
+                *finished
+            }
+            _ => unreachable!(),
+        };
+        if self.done(outer) {
+            if !self.cancelled(fut) {
+                // Mark the exception retrieved.
+                self.cite(cite!("asyncio.composition.gather.siblings_keep_running"));
+                let _ = self.future_exception(fut);
+            }
+            return;
+        }
+        if !return_exceptions {
+            if self.cancelled(fut) {
+                self.cite(cite!(
+                    "asyncio.composition.gather.child_cancelled_as_exception"
+                ));
+                let exc = self.make_cancelled_error(fut);
+                self.future_set_exception(outer, exc);
+                return;
+            }
+            if let Ok(Some(exc)) = self.future_exception(fut) {
+                self.cite(cite!(
+                    "asyncio.composition.gather.first_exception_propagates"
+                ));
+                self.future_set_exception(outer, exc);
+                return;
+            }
+        }
+        if finished == distinct {
+            let mut results = Vec::new();
+            for child in &children {
+                let v = match self.fut(*child).state.clone() {
+                    FutState::Cancelled => {
+                        // A fresh CancelledError(msg or ''), not _make_cancelled_error().
+                        self.cite(cite!(
+                            "asyncio.composition.gather.child_cancelled_as_exception"
+                        ));
+                        let msg = self.fut(*child).cancel_message.clone().unwrap_or_default();
+                        Value::Exc(crate::exception::ExcView {
+                            class: "asyncio.CancelledError".into(),
+                            args: vec![Value::Str(msg)],
+                            group: Vec::new(),
+                        })
+                    }
+                    FutState::Exception(e) => {
+                        self.fut_mut(*child).log_traceback = false;
+                        self.cite(cite!(
+                            "asyncio.composition.gather.return_exceptions_aggregates"
+                        ));
+                        Value::Exc(self.exc_view(e))
+                    }
+                    FutState::Result(v) => v,
+                    FutState::Pending => Value::None,
+                };
+                results.push(v);
+            }
+            let cancel_requested = matches!(
+                self.fut(outer).kind,
+                FutKind::Gathering {
+                    cancel_requested: true,
+                    ..
+                }
+            );
+            if cancel_requested {
+                let exc = self.make_cancelled_error(fut);
+                self.future_set_exception(outer, exc);
+            } else {
+                self.cite(cite!("asyncio.composition.gather.results_in_order"));
+                self.future_set_result(outer, Value::List(results));
+            }
+        }
+    }
+
+    /// `asyncio.shield(arg)`: the inner future when done, else a new outer future.
+    pub fn shield(&mut self, target: &Target) -> Result<FutId, ExcId> {
+        let inner = self.ensure_future(target)?;
+        if self.done(inner) {
+            self.cite(cite!(
+                "asyncio.composition.shield.inner_exception_propagates"
+            ));
+            return Ok(inner);
+        }
+        let outer = self.new_future("shield");
+        self.fut_mut(outer).kind = FutKind::ShieldOuter(inner);
+        self.add_done_callback(inner, Callback::ShieldInner(outer));
+        self.add_done_callback(outer, Callback::ShieldOuter(inner));
+        Ok(outer)
+    }
+
+    /// shield's `_inner_done_callback(inner)`.
+    pub fn shield_inner_done(&mut self, outer: FutId, inner: FutId) {
+        if self.cancelled(outer) {
+            self.cite(cite!(
+                "asyncio.composition.shield.outer_cancelled_inner_runs"
+            ));
+            if !self.cancelled(inner) {
+                let _ = self.future_exception(inner);
+            }
+            return;
+        }
+        if self.cancelled(inner) {
+            self.cite(cite!(
+                "asyncio.composition.shield.inner_cancelled_cancels_outer"
+            ));
+            self.future_cancel_base(outer, None);
+        } else {
+            match self.future_exception(inner) {
+                Ok(Some(exc)) => {
+                    self.cite(cite!(
+                        "asyncio.composition.shield.inner_exception_propagates"
+                    ));
+                    self.future_set_exception(outer, exc);
+                }
+                _ => {
+                    let v = self.future_result(inner).unwrap_or(Value::None);
+                    self.future_set_result(outer, v);
+                }
+            }
+        }
+    }
+
+    /// shield's `_outer_done_callback(outer)`.
+    pub fn shield_outer_done(&mut self, inner: FutId, outer: FutId) {
+        if !self.done(inner) {
+            self.cite(cite!(
+                "asyncio.composition.shield.outer_cancelled_inner_runs"
+            ));
+            self.remove_done_callback(inner, &Callback::ShieldInner(outer));
+        }
+    }
+
+    /// The shared state of one `asyncio.wait()`.
+    pub fn new_wait(
+        &mut self,
+        items: &[FutId],
+        timeout: Option<f64>,
+        return_when: ReturnWhen,
+    ) -> usize {
+        let waiter = self.new_future("wait waiter");
+        self.waits.push(WaitState {
+            counter: items.len(),
+            waiter,
+            timeout: None,
+            return_when,
+        });
+        let i = self.waits.len() - 1;
+        if let Some(t) = timeout {
+            self.waits[i].timeout = Some(self.call_later(t, TimerAction::WaitTimeout(waiter)));
+        }
+        i
+    }
+
+    /// `_wait(fs, timeout, return_when)`: register, await the waiter, sort into sets.
+    pub fn resume_wait(
+        &mut self,
+        items: Vec<FutId>,
+        state: &mut Option<usize>,
+        input: Input,
+    ) -> FrameOut {
+        let i = state.expect("wait state made by the statement");
+        match input {
+            Input::Start => {
+                for f in &items {
+                    self.add_done_callback(*f, Callback::WaitCompletion(i));
+                }
+                FrameOut::Push(Frame::AwaitFuture {
+                    fut: self.waits[i].waiter,
+                })
+            }
+            Input::Send(_) | Input::Throw(_) => {
+                if let Some(h) = self.waits[i].timeout {
+                    self.cancel_timer(h);
+                }
+                for f in &items {
+                    self.remove_done_callback(*f, &Callback::WaitCompletion(i));
+                }
+                if let Input::Throw(e) = input {
+                    self.cite(cite!("asyncio.composition.wait.cancelled_leaves_children"));
+                    return FrameOut::Raise(e);
+                }
+                let mut done = Vec::new();
+                let mut pending = Vec::new();
+                for f in &items {
+                    let name = Value::Str(self.fut(*f).name.clone());
+                    if self.done(*f) {
+                        done.push(name);
+                    } else {
+                        pending.push(name);
+                    }
+                }
+                if !pending.is_empty() {
+                    self.cite(cite!("asyncio.composition.wait.no_timeout_error"));
+                }
+                self.cite(cite!("asyncio.composition.wait.does_not_retrieve"));
+                FrameOut::Return(Value::List(vec![Value::List(done), Value::List(pending)]))
+            }
+        }
+    }
+
+    /// `_wait`'s `_on_completion(f)`.
+    pub fn wait_on_completion(&mut self, i: usize, f: FutId) {
+        self.waits[i].counter = self.waits[i].counter.saturating_sub(1);
+        let w = self.waits[i].clone();
+        let release = w.counter == 0
+            || w.return_when == ReturnWhen::FirstCompleted
+            || (w.return_when == ReturnWhen::FirstException
+                && !self.cancelled(f)
+                && matches!(self.future_exception(f), Ok(Some(_))));
+        if release {
+            match w.return_when {
+                ReturnWhen::FirstCompleted => {
+                    self.cite(cite!("asyncio.composition.wait.first_completed"))
+                }
+                ReturnWhen::FirstException => {
+                    self.cite(cite!("asyncio.composition.wait.first_exception"))
+                }
+                ReturnWhen::AllCompleted => {
+                    self.cite(cite!("asyncio.composition.wait.all_completed"))
+                }
+            }
+            if let Some(h) = w.timeout {
+                self.cancel_timer(h);
+            }
+            if !self.done(w.waiter) {
+                self.future_set_result(w.waiter, Value::None);
+            }
+        }
+    }
+}

@@ -1,0 +1,1129 @@
+//! Coroutines as explicit frames: the scenario's statements, and the library coroutines
+//! (`asyncio.sleep`, `Future.__await__`, `wait_for`, `TaskGroup.__aexit__`, `_wait`,
+//! `_cancel_and_wait`) transcribed as small state machines.
+//!
+//! A task's coroutine is a stack of frames; `await child()` pushes one. Resuming sends a
+//! value or throws an exception into the innermost frame, exactly like `coro.send()` and
+//! `coro.throw()`. An exception in flight is `Signal::Raising(exc)`, unwinding block by
+//! block through `except`, `finally`, `async with timeout()` and `async with TaskGroup()`.
+
+use crate::exception::ExcId;
+use crate::scenario::{Block, Query, Stmt, Target};
+use crate::trace::{EventKind, Outcome};
+use crate::value::Value;
+use crate::world::{CmId, FutId, Obj, TgId, TimerId, World};
+
+/// What is sent into a frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// First entry.
+    Start,
+    /// `send(value)`.
+    Send(Value),
+    /// `throw(exc)`.
+    Throw(ExcId),
+}
+
+/// What a frame does next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameOut {
+    /// Suspend the task on this future (`yield fut`).
+    Yield(FutId),
+    /// Suspend for one loop iteration (bare `yield`).
+    YieldBare,
+    /// Call a nested coroutine.
+    Push(Frame),
+    /// The frame returned.
+    Return(Value),
+    /// The frame raised.
+    Raise(ExcId),
+}
+
+/// One coroutine frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frame {
+    /// A scenario coroutine.
+    User(UserFrame),
+    /// `Future.__await__` on a future or task.
+    AwaitFuture {
+        /// The future.
+        fut: FutId,
+    },
+    /// `asyncio.sleep(delay, result)`.
+    Sleep {
+        /// Seconds.
+        delay: f64,
+        /// Result.
+        result: Value,
+        /// The sleep's future, once made.
+        fut: Option<FutId>,
+        /// Its timer.
+        timer: Option<TimerId>,
+    },
+    /// `wait_for` as `async with timeout(t): return await aw` (3.12+).
+    WaitForTimeout {
+        /// The awaitable.
+        target: Target,
+        /// Seconds.
+        timeout: Option<f64>,
+        /// The Timeout, once entered.
+        cm: Option<CmId>,
+    },
+    /// `wait_for` with a private waiter future (3.11), and the `timeout <= 0` path.
+    WaitForWaiter {
+        /// The awaitable.
+        target: Target,
+        /// Seconds.
+        timeout: Option<f64>,
+        /// Where it is.
+        phase: WaitForPhase,
+    },
+    /// `_cancel_and_wait(fut)`.
+    CancelAndWait {
+        /// The future cancelled.
+        fut: FutId,
+        /// The waiter, once made.
+        waiter: Option<FutId>,
+    },
+    /// `TaskGroup.__aexit__`.
+    TaskGroupExit {
+        /// The group.
+        tg: TgId,
+        /// The exception the body exited with.
+        exc: Option<ExcId>,
+        /// `propagate_cancellation_error`.
+        propagate: Option<ExcId>,
+        /// Past the opening checks.
+        waiting: bool,
+    },
+    /// `asyncio.wait()`'s `_wait`.
+    Wait {
+        /// The futures.
+        items: Vec<FutId>,
+        /// The shared state, once made.
+        state: Option<usize>,
+    },
+    /// A coroutine that returns at once (`shutdown_asyncgens()` with no generators).
+    Noop,
+}
+
+/// Where a 3.11-style `wait_for` is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WaitForPhase {
+    /// Not started.
+    Start,
+    /// `timeout <= 0`: waiting in `_cancel_and_wait(fut)`.
+    ZeroCancelling(FutId),
+    /// Awaiting the waiter.
+    Waiting {
+        /// The awaited future.
+        fut: FutId,
+        /// The waiter.
+        waiter: FutId,
+        /// The timeout handle.
+        timer: TimerId,
+    },
+    /// The timeout passed; `_cancel_and_wait(fut)` is running.
+    TimedOut {
+        /// The awaited future.
+        fut: FutId,
+        /// The timeout handle.
+        timer: TimerId,
+    },
+    /// wait_for itself was cancelled; `_cancel_and_wait(fut)` is running.
+    Cancelled {
+        /// The awaited future.
+        fut: FutId,
+        /// The timeout handle.
+        timer: TimerId,
+        /// The CancelledError to re-raise.
+        exc: ExcId,
+    },
+}
+
+/// A scenario coroutine's frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserFrame {
+    /// Coroutine function name.
+    pub coro: String,
+    /// Open blocks, innermost last.
+    pub blocks: Vec<BlockState>,
+    /// What the frame is suspended in.
+    pub awaiting: Option<Awaiting>,
+    /// The body began running (an exception thrown in before that starts nothing).
+    pub started: bool,
+}
+
+/// One open statement block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockState {
+    /// The statements.
+    pub stmts: Block,
+    /// Next statement.
+    pub pc: usize,
+    /// What kind of block.
+    pub kind: BlockKind,
+}
+
+/// Block kinds: what happens when control leaves them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BlockKind {
+    /// The coroutine body.
+    Body,
+    /// A `try` body; the `Try` statement is `parent[index]`.
+    TryBody {
+        /// The statement list holding the `try`.
+        parent: Block,
+        /// Its index.
+        index: usize,
+    },
+    /// An `except` body handling `handled`.
+    Handler {
+        /// The exception being handled.
+        handled: ExcId,
+        /// The `finally` to run after.
+        finally: Option<Block>,
+    },
+    /// The `else` body.
+    Else {
+        /// The `finally` to run after.
+        finally: Option<Block>,
+    },
+    /// A `finally` body, with what to resume after it.
+    Finally {
+        /// Resumed at the end of the block.
+        pending: Pending,
+    },
+    /// `async with asyncio.timeout(...)`.
+    Timeout(CmId),
+    /// `async with asyncio.TaskGroup()`.
+    TaskGroup(TgId),
+}
+
+/// What control was doing when a `finally` or an async exit interrupted it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pending {
+    /// Falling through.
+    Normal,
+    /// An exception in flight.
+    Raise(ExcId),
+    /// A `return` in flight.
+    Return(Value),
+}
+
+/// What a user frame waits for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Awaiting {
+    /// An await expression: record its outcome, bind the variable.
+    Expr {
+        /// As Python code.
+        label: String,
+        /// Variable to bind.
+        var: Option<String>,
+    },
+    /// `TaskGroup.__aexit__` running, then resume `pending`.
+    GroupExit(Pending),
+}
+
+enum Signal {
+    Normal,
+    Raising(ExcId),
+    Returning(Value),
+}
+
+impl UserFrame {
+    /// A fresh frame for a coroutine body.
+    pub fn new(coro: &str, body: Block) -> UserFrame {
+        UserFrame {
+            coro: coro.to_string(),
+            blocks: vec![BlockState {
+                stmts: body,
+                pc: 0,
+                kind: BlockKind::Body,
+            }],
+            awaiting: None,
+            started: false,
+        }
+    }
+}
+
+impl World {
+    /// A frame running coroutine function `name` of the scenario.
+    pub fn coroutine_frame(&self, name: &str) -> Frame {
+        let body = self
+            .scenario
+            .coroutine(name)
+            .cloned()
+            .unwrap_or_else(|| std::rc::Rc::from(Vec::new()));
+        Frame::User(UserFrame::new(name, body))
+    }
+
+    /// Resume a frame. `root` is true for a task's outermost frame.
+    pub fn resume_frame(&mut self, frame: &mut Frame, input: Input, root: bool) -> FrameOut {
+        match frame {
+            Frame::User(uf) => self.resume_user(uf, input, root),
+            Frame::AwaitFuture { fut } => self.resume_await_future(*fut, input),
+            Frame::Sleep {
+                delay,
+                result,
+                fut,
+                timer,
+            } => self.resume_sleep(*delay, result.clone(), fut, timer, input),
+            Frame::WaitForTimeout {
+                target,
+                timeout,
+                cm,
+            } => self.resume_wait_for_timeout(target.clone(), *timeout, cm, input),
+            Frame::WaitForWaiter {
+                target,
+                timeout,
+                phase,
+            } => self.resume_wait_for_waiter(target.clone(), *timeout, phase, input),
+            Frame::CancelAndWait { fut, waiter } => {
+                self.resume_cancel_and_wait(*fut, waiter, input)
+            }
+            Frame::TaskGroupExit {
+                tg,
+                exc,
+                propagate,
+                waiting,
+            } => self.resume_task_group_exit(*tg, *exc, propagate, waiting, input),
+            Frame::Wait { items, state } => self.resume_wait(items.clone(), state, input),
+            Frame::Noop => match input {
+                Input::Throw(e) => FrameOut::Raise(e),
+                _ => FrameOut::Return(Value::None),
+            },
+        }
+    }
+
+    /// `Future.__await__`: yield while pending, then `result()`.
+    fn resume_await_future(&mut self, fut: FutId, input: Input) -> FrameOut {
+        match input {
+            Input::Start if !self.done(fut) => FrameOut::Yield(fut),
+            Input::Throw(e) => FrameOut::Raise(e),
+            _ => {
+                if matches!(input, Input::Start) {
+                    self.cite_await(fut);
+                }
+                match self.future_result(fut) {
+                    Ok(v) => FrameOut::Return(v),
+                    Err(e) => FrameOut::Raise(e),
+                }
+            }
+        }
+    }
+
+    /// `asyncio.sleep(delay, result)`.
+    fn resume_sleep(
+        &mut self,
+        delay: f64,
+        result: Value,
+        fut: &mut Option<FutId>,
+        timer: &mut Option<TimerId>,
+        input: Input,
+    ) -> FrameOut {
+        match input {
+            Input::Start => {
+                if delay <= 0.0 {
+                    // `await __sleep0()`: a bare yield.
+                    return FrameOut::YieldBare;
+                }
+                let f = self.new_future("sleep");
+                *fut = Some(f);
+                *timer = Some(self.call_later(
+                    delay,
+                    crate::world::TimerAction::SetResultUnlessCancelled(f, result),
+                ));
+                FrameOut::Yield(f)
+            }
+            Input::Send(_) => {
+                if let Some(h) = timer.take() {
+                    self.cancel_timer(h);
+                }
+                match *fut {
+                    None => FrameOut::Return(result),
+                    Some(f) => match self.future_result(f) {
+                        Ok(v) => FrameOut::Return(v),
+                        Err(e) => FrameOut::Raise(e),
+                    },
+                }
+            }
+            Input::Throw(e) => {
+                if let Some(h) = timer.take() {
+                    self.cancel_timer(h);
+                }
+                FrameOut::Raise(e)
+            }
+        }
+    }
+
+    /// Resolve a variable holding a task or future.
+    pub fn var_fut(&mut self, name: &str) -> Result<FutId, ExcId> {
+        match self.vars.get(name) {
+            Some(Obj::Fut(f)) => Ok(*f),
+            None if name == "main" && self.main.is_some() => Ok(self.main.unwrap_or(FutId(0))),
+            Some(_) => Err(self.new_exc(
+                "TypeError",
+                vec![Value::Str(format!("{name} is not a task or future"))],
+            )),
+            None => Err(self.new_exc(
+                "NameError",
+                vec![Value::Str(format!("name '{name}' is not defined"))],
+            )),
+        }
+    }
+
+    /// `ensure_future(target)`: a task for a coroutine call, the object for a variable.
+    pub fn ensure_future(&mut self, target: &Target) -> Result<FutId, ExcId> {
+        match target {
+            Target::Coro(c) => {
+                let frame = self.coroutine_frame(c);
+                let name = format!("{c}-{}", self.tasks_created + 1);
+                Ok(self.create_task(frame, Some(name), false))
+            }
+            Target::Var(v) => self.var_fut(v),
+        }
+    }
+
+    /// The awaitable as Python code.
+    pub fn target_label(target: &Target) -> String {
+        match target {
+            Target::Coro(c) => format!("{c}()"),
+            Target::Var(v) => v.clone(),
+        }
+    }
+
+    fn bind(&mut self, var: &Option<String>, v: Value) {
+        if let Some(name) = var {
+            self.vars.insert(name.clone(), Obj::Value(v));
+        }
+    }
+
+    fn call_event(&mut self, call: String, r: &Result<Value, ExcId>) {
+        let outcome = self.outcome_of(r);
+        self.emit(EventKind::Call { call, outcome });
+    }
+
+    /// Run a scenario frame.
+    fn resume_user(&mut self, uf: &mut UserFrame, input: Input, root: bool) -> FrameOut {
+        let mut signal = match input {
+            Input::Start => {
+                uf.started = true;
+                if root && !self.current_is_internal() {
+                    self.emit(EventKind::Start);
+                }
+                Signal::Normal
+            }
+            Input::Send(v) => self.finish_await(uf, Ok(v)),
+            Input::Throw(e) => self.finish_await(uf, Err(e)),
+        };
+        loop {
+            signal = match signal {
+                Signal::Normal => {
+                    let Some(top) = uf.blocks.last_mut() else {
+                        return self.frame_exit(root && uf.started, Ok(Value::None));
+                    };
+                    if top.pc >= top.stmts.len() {
+                        match self.leave_block(uf, Pending::Normal) {
+                            Leave::Continue(s) => s,
+                            Leave::Out(out) => return out,
+                            Leave::FrameEnd(r) => return self.frame_exit(root && uf.started, r),
+                        }
+                    } else {
+                        let stmts = top.stmts.clone();
+                        let index = top.pc;
+                        top.pc += 1;
+                        if !self.charge_step() {
+                            // Out of budget: the loop stops at the next handle.
+                            return FrameOut::YieldBare;
+                        }
+                        match self.exec_stmt(uf, &stmts, index) {
+                            Exec::Next => Signal::Normal,
+                            Exec::Signal(s) => s,
+                            Exec::Await(out) => return out,
+                        }
+                    }
+                }
+                Signal::Raising(e) => match self.leave_block(uf, Pending::Raise(e)) {
+                    Leave::Continue(s) => s,
+                    Leave::Out(out) => return out,
+                    Leave::FrameEnd(r) => return self.frame_exit(root && uf.started, r),
+                },
+                Signal::Returning(v) => match self.leave_block(uf, Pending::Return(v)) {
+                    Leave::Continue(s) => s,
+                    Leave::Out(out) => return out,
+                    Leave::FrameEnd(r) => return self.frame_exit(root && uf.started, r),
+                },
+            };
+        }
+    }
+
+    fn current_is_internal(&self) -> bool {
+        self.current.is_some_and(|t| self.task(t).internal)
+    }
+
+    /// The frame is done: record the task's exit when it is the task's own coroutine.
+    fn frame_exit(&mut self, root: bool, r: Result<Value, ExcId>) -> FrameOut {
+        if root && !self.current_is_internal() {
+            let outcome = self.outcome_of(&r);
+            self.emit(EventKind::Exit { outcome });
+        }
+        match r {
+            Ok(v) => FrameOut::Return(v),
+            Err(e) => FrameOut::Raise(e),
+        }
+    }
+
+    /// Resume after an await: record it, bind the variable, or go on unwinding.
+    fn finish_await(&mut self, uf: &mut UserFrame, r: Result<Value, ExcId>) -> Signal {
+        match uf.awaiting.take() {
+            Some(Awaiting::Expr { label, var }) => {
+                let outcome = self.outcome_of(&r);
+                self.emit(EventKind::Resume {
+                    awaited: label,
+                    outcome,
+                });
+                match r {
+                    Ok(v) => {
+                        self.bind(&var, v);
+                        Signal::Normal
+                    }
+                    Err(e) => Signal::Raising(e),
+                }
+            }
+            Some(Awaiting::GroupExit(pending)) => match r {
+                Ok(_) => match pending {
+                    Pending::Normal => Signal::Normal,
+                    Pending::Raise(e) => Signal::Raising(e),
+                    Pending::Return(v) => Signal::Returning(v),
+                },
+                Err(e) => Signal::Raising(e),
+            },
+            None => match r {
+                Ok(_) => Signal::Normal,
+                Err(e) => Signal::Raising(e),
+            },
+        }
+    }
+
+    /// Leave the innermost block with `pending` (normal end, exception or return).
+    fn leave_block(&mut self, uf: &mut UserFrame, pending: Pending) -> Leave {
+        let Some(block) = uf.blocks.pop() else {
+            return Leave::FrameEnd(match pending {
+                Pending::Normal => Ok(Value::None),
+                Pending::Raise(e) => Err(e),
+                Pending::Return(v) => Ok(v),
+            });
+        };
+        let resume = |p: Pending| match p {
+            Pending::Normal => Signal::Normal,
+            Pending::Raise(e) => Signal::Raising(e),
+            Pending::Return(v) => Signal::Returning(v),
+        };
+        match block.kind {
+            BlockKind::Body => Leave::FrameEnd(match pending {
+                Pending::Normal => Ok(Value::None),
+                Pending::Raise(e) => Err(e),
+                Pending::Return(v) => Ok(v),
+            }),
+            BlockKind::TryBody { parent, index } => {
+                let Stmt::Try {
+                    handlers,
+                    orelse,
+                    finally,
+                    ..
+                } = &parent[index]
+                else {
+                    unreachable!("TryBody points at a try statement")
+                };
+                match pending {
+                    Pending::Raise(e) => {
+                        let class = self.excs[e.0 as usize].class.clone();
+                        if let Some(h) = handlers
+                            .iter()
+                            .find(|h| self.hierarchy.is_subclass(&class, &h.class))
+                        {
+                            let exc = self.exc_view(e);
+                            self.cite(cite!("asyncio.tasks.coroutine.except_catches_awaited"));
+                            self.emit(EventKind::Catch { exc });
+                            if let Some(name) = &h.name {
+                                self.vars
+                                    .insert(name.clone(), Obj::Value(Value::Exc(self.exc_view(e))));
+                            }
+                            uf.blocks.push(BlockState {
+                                stmts: h.body.clone(),
+                                pc: 0,
+                                kind: BlockKind::Handler {
+                                    handled: e,
+                                    finally: finally.clone(),
+                                },
+                            });
+                            Leave::Continue(Signal::Normal)
+                        } else if let Some(f) = finally {
+                            self.push_finally(uf, f.clone(), Pending::Raise(e))
+                        } else {
+                            Leave::Continue(Signal::Raising(e))
+                        }
+                    }
+                    Pending::Normal => {
+                        if let Some(b) = orelse.as_ref().filter(|b| !b.is_empty()) {
+                            uf.blocks.push(BlockState {
+                                stmts: b.clone(),
+                                pc: 0,
+                                kind: BlockKind::Else {
+                                    finally: finally.clone(),
+                                },
+                            });
+                            Leave::Continue(Signal::Normal)
+                        } else if let Some(f) = finally {
+                            self.push_finally(uf, f.clone(), Pending::Normal)
+                        } else {
+                            Leave::Continue(Signal::Normal)
+                        }
+                    }
+                    Pending::Return(v) => match finally {
+                        Some(f) => self.push_finally(uf, f.clone(), Pending::Return(v)),
+                        None => Leave::Continue(Signal::Returning(v)),
+                    },
+                }
+            }
+            BlockKind::Handler { handled, .. }
+                if pending == Pending::Normal && self.exc_is(handled, "asyncio.CancelledError") =>
+            {
+                // The handler ended without re-raising: the cancellation is suppressed.
+                self.cite(cite!("asyncio.cancellation.suppressed.task_continues"));
+                let BlockKind::Handler { finally, .. } = block.kind else {
+                    unreachable!()
+                };
+                match finally {
+                    Some(f) => self.push_finally(uf, f, pending),
+                    None => Leave::Continue(Signal::Normal),
+                }
+            }
+            BlockKind::Handler { finally, .. } | BlockKind::Else { finally } => match finally {
+                Some(f) => self.push_finally(uf, f, pending),
+                None => Leave::Continue(resume(pending)),
+            },
+            BlockKind::Finally { pending: earlier } => match pending {
+                // Falling off the end resumes what the finally interrupted; a raise or
+                // return inside the finally replaces it.
+                Pending::Normal => Leave::Continue(resume(earlier)),
+                other => Leave::Continue(resume(other)),
+            },
+            BlockKind::Timeout(cm) => {
+                let exc = match &pending {
+                    Pending::Raise(e) => Some(*e),
+                    _ => None,
+                };
+                match self.timeout_exit(cm, exc) {
+                    Err(replacement) => Leave::Continue(Signal::Raising(replacement)),
+                    Ok(()) => Leave::Continue(resume(pending)),
+                }
+            }
+            BlockKind::TaskGroup(tg) => {
+                let exc = match &pending {
+                    Pending::Raise(e) => Some(*e),
+                    _ => None,
+                };
+                uf.awaiting = Some(Awaiting::GroupExit(pending));
+                Leave::Out(FrameOut::Push(Frame::TaskGroupExit {
+                    tg,
+                    exc,
+                    propagate: None,
+                    waiting: false,
+                }))
+            }
+        }
+    }
+
+    fn push_finally(&mut self, uf: &mut UserFrame, body: Block, pending: Pending) -> Leave {
+        if matches!(pending, Pending::Raise(e) if self.exc_is(e, "asyncio.CancelledError")) {
+            self.cite(cite!("asyncio.cancellation.finally.runs_on_cancel"));
+        }
+        uf.blocks.push(BlockState {
+            stmts: body,
+            pc: 0,
+            kind: BlockKind::Finally { pending },
+        });
+        Leave::Continue(Signal::Normal)
+    }
+
+    /// Execute one statement.
+    fn exec_stmt(&mut self, uf: &mut UserFrame, stmts: &Block, index: usize) -> Exec {
+        let await_expr = |uf: &mut UserFrame, label: String, var: &Option<String>, frame: Frame| {
+            uf.awaiting = Some(Awaiting::Expr {
+                label,
+                var: var.clone(),
+            });
+            Exec::Await(FrameOut::Push(frame))
+        };
+        macro_rules! fut_or_raise {
+            ($name:expr) => {
+                match self.var_fut($name) {
+                    Ok(f) => f,
+                    Err(e) => return Exec::Signal(Signal::Raising(e)),
+                }
+            };
+        }
+        match &stmts[index] {
+            Stmt::Sleep { delay, result, var } => {
+                let frame = Frame::Sleep {
+                    delay: *delay,
+                    result: result.clone(),
+                    fut: None,
+                    timer: None,
+                };
+                await_expr(uf, format!("asyncio.sleep({delay})"), var, frame)
+            }
+            Stmt::Checkpoint => {
+                let frame = Frame::Sleep {
+                    delay: 0.0,
+                    result: Value::None,
+                    fut: None,
+                    timer: None,
+                };
+                await_expr(uf, "asyncio.sleep(0)".into(), &None, frame)
+            }
+            Stmt::CreateTask { coro, var, name } => {
+                let frame = self.coroutine_frame(coro);
+                let name = name
+                    .clone()
+                    .or_else(|| var.clone())
+                    .unwrap_or_else(|| format!("{coro}-{}", self.tasks_created + 1));
+                let t = self.create_task(frame, Some(name), false);
+                if let Some(v) = var {
+                    self.vars.insert(v.clone(), Obj::Fut(t));
+                }
+                Exec::Next
+            }
+            Stmt::Await { target, var } => {
+                let label = Self::target_label(target);
+                match target {
+                    Target::Coro(c) => {
+                        let frame = self.coroutine_frame(c);
+                        await_expr(uf, label, var, frame)
+                    }
+                    Target::Var(v) => {
+                        let f = fut_or_raise!(v);
+                        await_expr(uf, label, var, Frame::AwaitFuture { fut: f })
+                    }
+                }
+            }
+            Stmt::Cancel { target, msg } => {
+                let f = fut_or_raise!(target);
+                let r = self.cancel(f, msg.clone());
+                let call = match msg {
+                    Some(m) => format!("{target}.cancel({})", Value::Str(m.clone())),
+                    None => format!("{target}.cancel()"),
+                };
+                self.call_event(call, &Ok(Value::Bool(r)));
+                Exec::Next
+            }
+            Stmt::Cancelling { task } => {
+                let t = fut_or_raise!(task);
+                let n = self.task_cancelling(t);
+                self.call_event(format!("{task}.cancelling()"), &Ok(Value::Int(n.into())));
+                Exec::Next
+            }
+            Stmt::Uncancel { task } => {
+                let t = fut_or_raise!(task);
+                let n = self.task_uncancel(t);
+                self.call_event(format!("{task}.uncancel()"), &Ok(Value::Int(n.into())));
+                Exec::Next
+            }
+            Stmt::Query { target, what } => {
+                let f = fut_or_raise!(target);
+                let (call, v) = match what {
+                    Query::Done => {
+                        self.cite(cite!("asyncio.futures.done.after_cancel_or_result"));
+                        (format!("{target}.done()"), self.done(f))
+                    }
+                    Query::Cancelled => {
+                        if self.is_task(f) {
+                            self.cite(cite!("asyncio.tasks.cancelled.only_if_propagated"));
+                            if !self.done(f) && self.task(f).num_cancels_requested > 0 {
+                                self.cite(cite!(
+                                    "asyncio.cancellation.cancelling.not_cancelled_while_running"
+                                ));
+                            }
+                        }
+                        (format!("{target}.cancelled()"), self.cancelled(f))
+                    }
+                };
+                self.call_event(call, &Ok(Value::Bool(v)));
+                Exec::Next
+            }
+            Stmt::Result { target, var } => {
+                let f = fut_or_raise!(target);
+                if self.is_task(f) {
+                    match self.fut(f).state {
+                        crate::world::FutState::Pending => {
+                            self.cite(cite!("asyncio.tasks.result.pending_invalid_state"))
+                        }
+                        crate::world::FutState::Cancelled => {
+                            self.cite(cite!("asyncio.tasks.result.cancelled_raises"))
+                        }
+                        _ => self.cite(cite!("asyncio.tasks.await.returns_result")),
+                    }
+                }
+                let r = self.future_result(f);
+                self.call_event(format!("{target}.result()"), &r);
+                match r {
+                    Ok(v) => {
+                        self.bind(var, v);
+                        Exec::Next
+                    }
+                    Err(e) => Exec::Signal(Signal::Raising(e)),
+                }
+            }
+            Stmt::Exception { target } => {
+                let f = fut_or_raise!(target);
+                if self.is_task(f) {
+                    match self.fut(f).state {
+                        crate::world::FutState::Pending => {
+                            self.cite(cite!("asyncio.tasks.exception.pending_invalid_state"))
+                        }
+                        crate::world::FutState::Cancelled => {
+                            self.cite(cite!("asyncio.tasks.exception.cancelled_raises"))
+                        }
+                        _ => self.cite(cite!("asyncio.tasks.exception.returns_exception")),
+                    }
+                }
+                let r = self.future_exception(f).map(|o| {
+                    o.map(|e| Value::Exc(self.exc_view(e)))
+                        .unwrap_or(Value::None)
+                });
+                self.call_event(format!("{target}.exception()"), &r);
+                match r {
+                    Ok(_) => Exec::Next,
+                    Err(e) => Exec::Signal(Signal::Raising(e)),
+                }
+            }
+            Stmt::Raise { class, args } => {
+                let e = self.new_exc(class, args.clone());
+                let exc = self.exc_view(e);
+                self.emit(EventKind::Raise { exc });
+                Exec::Signal(Signal::Raising(e))
+            }
+            Stmt::Reraise => {
+                let handled = uf.blocks.iter().rev().find_map(|b| match b.kind {
+                    BlockKind::Handler { handled, .. } => Some(handled),
+                    _ => None,
+                });
+                match handled {
+                    Some(e) => {
+                        if self.exc_is(e, "asyncio.CancelledError") {
+                            self.cite(cite!(
+                                "asyncio.cancellation.cancelled_error.must_be_reraised"
+                            ));
+                        }
+                        let exc = self.exc_view(e);
+                        self.emit(EventKind::Raise { exc });
+                        Exec::Signal(Signal::Raising(e))
+                    }
+                    None => {
+                        let e = self.new_exc(
+                            "RuntimeError",
+                            vec![Value::Str("No active exception to reraise".into())],
+                        );
+                        Exec::Signal(Signal::Raising(e))
+                    }
+                }
+            }
+            Stmt::Return { value } => Exec::Signal(Signal::Returning(value.clone())),
+            Stmt::Try { body, .. } => {
+                uf.blocks.push(BlockState {
+                    stmts: body.clone(),
+                    pc: 0,
+                    kind: BlockKind::TryBody {
+                        parent: stmts.clone(),
+                        index,
+                    },
+                });
+                Exec::Next
+            }
+            Stmt::Gather {
+                items,
+                return_exceptions,
+                var,
+            } => match self.gather(items, *return_exceptions) {
+                Ok(outer) => {
+                    let labels: Vec<String> = items.iter().map(Self::target_label).collect();
+                    let label = if *return_exceptions {
+                        format!(
+                            "asyncio.gather({}, return_exceptions=True)",
+                            labels.join(", ")
+                        )
+                    } else {
+                        format!("asyncio.gather({})", labels.join(", "))
+                    };
+                    await_expr(uf, label, var, Frame::AwaitFuture { fut: outer })
+                }
+                Err(e) => Exec::Signal(Signal::Raising(e)),
+            },
+            Stmt::WaitFor {
+                target,
+                timeout,
+                var,
+            } => {
+                let t = timeout
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "None".into());
+                let label = format!("asyncio.wait_for({}, {t})", Self::target_label(target));
+                let frame =
+                    if self.profile.wait_for_uses_timeout() && !timeout.is_some_and(|t| t <= 0.0) {
+                        Frame::WaitForTimeout {
+                            target: target.clone(),
+                            timeout: *timeout,
+                            cm: None,
+                        }
+                    } else {
+                        Frame::WaitForWaiter {
+                            target: target.clone(),
+                            timeout: *timeout,
+                            phase: WaitForPhase::Start,
+                        }
+                    };
+                await_expr(uf, label, var, frame)
+            }
+            Stmt::Timeout {
+                delay,
+                at,
+                var,
+                body,
+            } => {
+                let when = match (delay, at) {
+                    (_, Some(at)) => Some(*at),
+                    (Some(d), None) => Some(self.now + d),
+                    (None, None) => None,
+                };
+                let cm = self.new_timeout(when);
+                self.timeout_enter(cm);
+                if let Some(v) = var {
+                    self.vars.insert(v.clone(), Obj::Timeout(cm));
+                }
+                uf.blocks.push(BlockState {
+                    stmts: body.clone(),
+                    pc: 0,
+                    kind: BlockKind::Timeout(cm),
+                });
+                Exec::Next
+            }
+            Stmt::Reschedule { cm, delay } => {
+                let Some(Obj::Timeout(id)) = self.vars.get(cm).cloned() else {
+                    let e = self.new_exc(
+                        "NameError",
+                        vec![Value::Str(format!("name '{cm}' is not a Timeout"))],
+                    );
+                    return Exec::Signal(Signal::Raising(e));
+                };
+                let when = delay.map(|d| self.now + d);
+                let r = self.timeout_reschedule(id, when).map(|()| Value::None);
+                let arg = delay
+                    .map(|d| format!("loop.time() + {d}"))
+                    .unwrap_or_else(|| "None".into());
+                self.call_event(format!("{cm}.reschedule({arg})"), &r);
+                match r {
+                    Ok(_) => Exec::Next,
+                    Err(e) => Exec::Signal(Signal::Raising(e)),
+                }
+            }
+            Stmt::Expired { cm } => {
+                let Some(Obj::Timeout(id)) = self.vars.get(cm).cloned() else {
+                    let e = self.new_exc(
+                        "NameError",
+                        vec![Value::Str(format!("name '{cm}' is not a Timeout"))],
+                    );
+                    return Exec::Signal(Signal::Raising(e));
+                };
+                let expired = self.timeout_expired(id);
+                self.call_event(format!("{cm}.expired()"), &Ok(Value::Bool(expired)));
+                Exec::Next
+            }
+            Stmt::Shield { target, var } => match self.shield(target) {
+                Ok(outer) => {
+                    let label = format!("asyncio.shield({})", Self::target_label(target));
+                    await_expr(uf, label, var, Frame::AwaitFuture { fut: outer })
+                }
+                Err(e) => Exec::Signal(Signal::Raising(e)),
+            },
+            Stmt::TaskGroup { var, body } => {
+                let tg = self.new_task_group();
+                self.vars.insert(var.clone(), Obj::Group(tg));
+                uf.blocks.push(BlockState {
+                    stmts: body.clone(),
+                    pc: 0,
+                    kind: BlockKind::TaskGroup(tg),
+                });
+                Exec::Next
+            }
+            Stmt::GroupTask { group, coro, var } => {
+                let Some(Obj::Group(tg)) = self.vars.get(group).cloned() else {
+                    let e = self.new_exc(
+                        "NameError",
+                        vec![Value::Str(format!("name '{group}' is not a TaskGroup"))],
+                    );
+                    return Exec::Signal(Signal::Raising(e));
+                };
+                let name = var
+                    .clone()
+                    .unwrap_or_else(|| format!("{coro}-{}", self.tasks_created + 1));
+                match self.task_group_create_task(tg, coro, name) {
+                    Ok(t) => {
+                        if let Some(v) = var {
+                            self.vars.insert(v.clone(), Obj::Fut(t));
+                        }
+                        Exec::Next
+                    }
+                    Err(e) => {
+                        self.call_event(format!("{group}.create_task({coro}())"), &Err(e));
+                        Exec::Signal(Signal::Raising(e))
+                    }
+                }
+            }
+            Stmt::Wait {
+                items,
+                timeout,
+                return_when,
+            } => {
+                let mut futs = Vec::new();
+                for name in items {
+                    futs.push(fut_or_raise!(name));
+                }
+                let when = match return_when {
+                    crate::scenario::ReturnWhen::FirstCompleted => "FIRST_COMPLETED",
+                    crate::scenario::ReturnWhen::FirstException => "FIRST_EXCEPTION",
+                    crate::scenario::ReturnWhen::AllCompleted => "ALL_COMPLETED",
+                };
+                let label = format!(
+                    "asyncio.wait([{}], timeout={}, return_when={when})",
+                    items.join(", "),
+                    timeout
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "None".into()),
+                );
+                if futs.is_empty() {
+                    // Raised inside the `wait()` coroutine, so it surfaces at the await.
+                    self.cite(cite!("asyncio.composition.wait.empty_value_error"));
+                    let e = self.new_exc(
+                        "ValueError",
+                        vec![Value::Str("Set of Tasks/Futures is empty.".into())],
+                    );
+                    let outcome = self.outcome_of(&Err(e));
+                    self.emit(EventKind::Resume {
+                        awaited: label,
+                        outcome,
+                    });
+                    return Exec::Signal(Signal::Raising(e));
+                }
+                futs.sort();
+                futs.dedup();
+                let state = self.new_wait(&futs, *timeout, *return_when);
+                await_expr(
+                    uf,
+                    label,
+                    &None,
+                    Frame::Wait {
+                        items: futs,
+                        state: Some(state),
+                    },
+                )
+            }
+            Stmt::AsCompleted { .. } => {
+                let e = self.new_exc(
+                    "NotImplementedError",
+                    vec![Value::Str("as_completed is not in the model yet".into())],
+                );
+                Exec::Signal(Signal::Raising(e))
+            }
+            Stmt::NewFuture { var } => {
+                let f = self.new_future(var);
+                self.vars.insert(var.clone(), Obj::Fut(f));
+                Exec::Next
+            }
+            Stmt::SetResult { future, value } => {
+                let f = fut_or_raise!(future);
+                let r = self.stmt_set_result(f, value.clone());
+                self.call_event(format!("{future}.set_result({value})"), &r);
+                match r {
+                    Ok(_) => Exec::Next,
+                    Err(e) => Exec::Signal(Signal::Raising(e)),
+                }
+            }
+            Stmt::SetException {
+                future,
+                class,
+                args,
+            } => {
+                let f = fut_or_raise!(future);
+                let exc = self.new_exc(class, args.clone());
+                let shown = self.exc_view(exc);
+                let r = self.stmt_set_exception(f, exc);
+                self.call_event(format!("{future}.set_exception({shown})"), &r);
+                match r {
+                    Ok(_) => Exec::Next,
+                    Err(e) => Exec::Signal(Signal::Raising(e)),
+                }
+            }
+            Stmt::AddDoneCallback { target, callback } => {
+                let f = fut_or_raise!(target);
+                self.add_done_callback(
+                    f,
+                    crate::world::Callback::User(callback.clone(), target.clone()),
+                );
+                Exec::Next
+            }
+            Stmt::CallUnawaited { coro } => {
+                self.cite(cite!("asyncio.reporting.never_awaited.runtime_warning"));
+                if self.debug {
+                    self.cite(cite!("asyncio.reporting.never_awaited.debug_origin"));
+                }
+                self.emit(EventKind::Warning {
+                    category: "RuntimeWarning".into(),
+                    message: format!("coroutine '{coro}' was never awaited"),
+                });
+                Exec::Next
+            }
+            Stmt::Block { seconds } => {
+                self.cite(cite!("asyncio.reporting.blocking.delays_everything"));
+                self.now += seconds;
+                Exec::Next
+            }
+            Stmt::SetExceptionHandler { handler } => {
+                match handler {
+                    crate::scenario::HandlerSpec::Default => {
+                        self.cite(cite!("asyncio.reporting.handler.none_restores_default"))
+                    }
+                    _ => self.cite(cite!("asyncio.reporting.handler.custom_replaces_default")),
+                }
+                self.handler = *handler;
+                Exec::Next
+            }
+            Stmt::Mark { label } => {
+                self.emit(EventKind::Mark {
+                    label: label.clone(),
+                });
+                Exec::Next
+            }
+        }
+    }
+}
+
+enum Exec {
+    Next,
+    Signal(Signal),
+    Await(FrameOut),
+}
+
+enum Leave {
+    Continue(Signal),
+    Out(FrameOut),
+    FrameEnd(Result<Value, ExcId>),
+}
+
+impl World {
+    /// Emit the outcome of an operation as a call event (used by library frames).
+    pub fn note_call(&mut self, call: String, outcome: Outcome) {
+        self.emit(EventKind::Call { call, outcome });
+    }
+}

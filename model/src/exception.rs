@@ -1,0 +1,218 @@
+//! Python exception objects as model data: classes, the hierarchy, and instances.
+//!
+//! An exception in flight is a value (`ExcId`) carried by the model's frames, never a
+//! Rust panic. Identity matters (`raise` re-raises the same object; `Future.result()`
+//! raises the stored object), so instances live in an arena and are named by index.
+
+use crate::value::Value;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Index of an exception instance in the world's arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ExcId(pub u32);
+
+/// One exception instance.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExcObj {
+    /// Class name as Python prints it (`ValueError`, `asyncio.CancelledError`).
+    pub class: String,
+    /// `args`.
+    pub args: Vec<Value>,
+    /// `__cause__` (`raise ... from ...`).
+    pub cause: Option<ExcId>,
+    /// For exception groups: the contained exceptions.
+    pub group: Vec<ExcId>,
+}
+
+/// The built-in part of the hierarchy: class to its bases (most derived first).
+/// Exception groups have two bases, as in Python.
+const BUILTIN_BASES: &[(&str, &[&str])] = &[
+    ("BaseException", &[]),
+    ("Exception", &["BaseException"]),
+    ("asyncio.CancelledError", &["BaseException"]),
+    ("KeyboardInterrupt", &["BaseException"]),
+    ("SystemExit", &["BaseException"]),
+    ("GeneratorExit", &["BaseException"]),
+    ("BaseExceptionGroup", &["BaseException"]),
+    ("ExceptionGroup", &["BaseExceptionGroup", "Exception"]),
+    ("RuntimeError", &["Exception"]),
+    ("NotImplementedError", &["RuntimeError"]),
+    ("NameError", &["Exception"]),
+    ("ValueError", &["Exception"]),
+    ("TypeError", &["Exception"]),
+    ("KeyError", &["LookupError"]),
+    ("IndexError", &["LookupError"]),
+    ("LookupError", &["Exception"]),
+    ("ZeroDivisionError", &["ArithmeticError"]),
+    ("ArithmeticError", &["Exception"]),
+    ("AssertionError", &["Exception"]),
+    ("StopIteration", &["Exception"]),
+    ("EOFError", &["Exception"]),
+    ("OSError", &["Exception"]),
+    ("TimeoutError", &["OSError"]),
+    ("ConnectionError", &["OSError"]),
+    ("ConnectionResetError", &["ConnectionError"]),
+    ("BrokenPipeError", &["ConnectionError"]),
+    ("asyncio.InvalidStateError", &["Exception"]),
+    ("asyncio.IncompleteReadError", &["EOFError"]),
+    ("asyncio.LimitOverrunError", &["Exception"]),
+];
+
+/// Names scenarios may use for the same class (`CancelledError` is asyncio's).
+const ALIASES: &[(&str, &str)] = &[
+    ("CancelledError", "asyncio.CancelledError"),
+    ("asyncio.TimeoutError", "TimeoutError"),
+    ("InvalidStateError", "asyncio.InvalidStateError"),
+    ("IncompleteReadError", "asyncio.IncompleteReadError"),
+    ("LimitOverrunError", "asyncio.LimitOverrunError"),
+];
+
+/// The class hierarchy: built-ins plus the scenario's own classes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Hierarchy {
+    user: BTreeMap<String, String>,
+}
+
+impl Hierarchy {
+    /// A hierarchy with the scenario's classes (`name -> base`) added.
+    pub fn with_user_classes(user: &BTreeMap<String, String>) -> Result<Self, String> {
+        let mut h = Hierarchy::default();
+        for (name, base) in user {
+            if h.is_known(name) {
+                return Err(format!("exception class {name:?} is already defined"));
+            }
+            h.user.insert(name.clone(), base.clone());
+        }
+        for (name, base) in user {
+            if !h.is_known(base) {
+                return Err(format!(
+                    "exception class {name:?} has unknown base {base:?}"
+                ));
+            }
+        }
+        Ok(h)
+    }
+
+    /// The canonical name for a class name or alias.
+    pub fn canonical<'a>(&self, name: &'a str) -> &'a str {
+        ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map(|(_, real)| *real)
+            .unwrap_or(name)
+    }
+
+    /// Is this a class the model knows?
+    pub fn is_known(&self, name: &str) -> bool {
+        let name = self.canonical(name);
+        self.user.contains_key(name) || BUILTIN_BASES.iter().any(|(c, _)| *c == name)
+    }
+
+    fn bases(&self, name: &str) -> Vec<&str> {
+        if let Some(base) = self.user.get(name) {
+            return vec![base.as_str()];
+        }
+        BUILTIN_BASES
+            .iter()
+            .find(|(c, _)| *c == name)
+            .map(|(_, b)| b.to_vec())
+            .unwrap_or_default()
+    }
+
+    /// `issubclass(class, base)`.
+    pub fn is_subclass(&self, class: &str, base: &str) -> bool {
+        let class = self.canonical(class);
+        let base = self.canonical(base);
+        if class == base {
+            return true;
+        }
+        // The hierarchy is a small DAG; a depth bound guards against a cyclic user table.
+        self.is_subclass_bounded(class, base, 32)
+    }
+
+    fn is_subclass_bounded(&self, class: &str, base: &str, depth: u32) -> bool {
+        if depth == 0 {
+            return false;
+        }
+        self.bases(class)
+            .into_iter()
+            .any(|b| b == base || self.is_subclass_bounded(b, base, depth - 1))
+    }
+}
+
+/// An exception as traces show it: `ValueError('boom')`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ExcView {
+    /// Class name.
+    pub class: String,
+    /// Arguments.
+    pub args: Vec<Value>,
+    /// For groups, the members.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group: Vec<ExcView>,
+}
+
+impl fmt::Display for ExcView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(", self.class)?;
+        for (i, a) in self.args.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{a}")?;
+        }
+        if !self.group.is_empty() {
+            if !self.args.is_empty() {
+                write!(f, ", ")?;
+            }
+            write!(f, "[")?;
+            for (i, g) in self.group.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
+                }
+                write!(f, "{g}")?;
+            }
+            write!(f, "]")?;
+        }
+        write!(f, ")")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancelled_error_is_not_an_exception() {
+        let h = Hierarchy::default();
+        assert!(h.is_subclass("CancelledError", "BaseException"));
+        assert!(!h.is_subclass("asyncio.CancelledError", "Exception"));
+    }
+
+    #[test]
+    fn timeout_error_alias_and_os_error_base() {
+        let h = Hierarchy::default();
+        assert!(h.is_subclass("asyncio.TimeoutError", "TimeoutError"));
+        assert!(h.is_subclass("TimeoutError", "OSError"));
+    }
+
+    #[test]
+    fn exception_group_has_two_bases() {
+        let h = Hierarchy::default();
+        assert!(h.is_subclass("ExceptionGroup", "Exception"));
+        assert!(h.is_subclass("ExceptionGroup", "BaseExceptionGroup"));
+        assert!(!h.is_subclass("BaseExceptionGroup", "Exception"));
+    }
+
+    #[test]
+    fn user_classes_extend_the_hierarchy() {
+        let mut user = BTreeMap::new();
+        user.insert("MyError".to_string(), "ValueError".to_string());
+        let h = Hierarchy::with_user_classes(&user).unwrap();
+        assert!(h.is_subclass("MyError", "Exception"));
+        user.insert("Bad".to_string(), "Nope".to_string());
+        assert!(Hierarchy::with_user_classes(&user).is_err());
+    }
+}

@@ -1,0 +1,268 @@
+//! asyncio.Future: completion, retrieval, cancellation and done callbacks.
+//!
+//! Transcribes `Lib/asyncio/futures.py` (`Future.set_result`, `set_exception`, `cancel`,
+//! `result`, `exception`, `add_done_callback`, `__schedule_callbacks`,
+//! `_make_cancelled_error`). Chapter: `specs/asyncio/futures.toml`.
+
+use crate::exception::ExcId;
+use crate::scenario::CallbackSpec;
+use crate::trace::{EventKind, Outcome};
+use crate::value::Value;
+use crate::world::{Callback, FutId, FutKind, FutState, Handle, World};
+
+impl World {
+    /// `__schedule_callbacks`: every callback goes to the ready queue, in order.
+    fn schedule_callbacks(&mut self, f: FutId) {
+        let callbacks = std::mem::take(&mut self.fut_mut(f).callbacks);
+        for cb in callbacks {
+            self.call_soon(Handle::Done(cb, f));
+        }
+    }
+
+    /// `fut.set_result(value)` on a pending future (callers check `done()` first, as the
+    /// library code does; the statement form checks and raises).
+    pub fn future_set_result(&mut self, f: FutId, value: Value) {
+        debug_assert!(!self.done(f), "set_result on a done future");
+        self.fut_mut(f).state = FutState::Result(value);
+        self.schedule_callbacks(f);
+        self.note_task_done(f);
+    }
+
+    /// `fut.set_exception(exc)` on a pending future.
+    /// Implements asyncio.futures.set_exception.stores.
+    pub fn future_set_exception(&mut self, f: FutId, exc: ExcId) {
+        debug_assert!(!self.done(f), "set_exception on a done future");
+        let fut = self.fut_mut(f);
+        fut.state = FutState::Exception(exc);
+        fut.log_traceback = true;
+        self.schedule_callbacks(f);
+        self.note_task_done(f);
+    }
+
+    /// `Future.cancel(msg)` (the base method; tasks and gathering futures override it).
+    pub fn future_cancel_base(&mut self, f: FutId, msg: Option<String>) -> bool {
+        let fut = self.fut_mut(f);
+        fut.log_traceback = false;
+        if fut.state != FutState::Pending {
+            return false;
+        }
+        fut.state = FutState::Cancelled;
+        fut.cancel_message = msg;
+        self.schedule_callbacks(f);
+        self.note_task_done(f);
+        true
+    }
+
+    /// `fut.cancel(msg)` dispatched on the object's class.
+    pub fn cancel(&mut self, f: FutId, msg: Option<String>) -> bool {
+        match &self.fut(f).kind {
+            FutKind::Task(_) => self.task_cancel(f, msg),
+            FutKind::Gathering { .. } => self.gathering_cancel(f, msg),
+            FutKind::Plain | FutKind::ShieldOuter(_) => {
+                let name = self.fut(f).name.clone();
+                self.emit(EventKind::CancelRequest {
+                    target: name,
+                    msg: msg.clone(),
+                });
+                self.future_cancel_base(f, msg)
+            }
+        }
+    }
+
+    /// `_make_cancelled_error`: the saved CancelledError once, then fresh ones.
+    pub fn make_cancelled_error(&mut self, f: FutId) -> ExcId {
+        if let Some(e) = self.fut_mut(f).cancelled_exc.take() {
+            return e;
+        }
+        let args = match &self.fut(f).cancel_message {
+            Some(m) => vec![Value::Str(m.clone())],
+            None => Vec::new(),
+        };
+        self.new_exc("asyncio.CancelledError", args)
+    }
+
+    /// `fut.result()`: the value, or the exception it raises.
+    pub fn future_result(&mut self, f: FutId) -> Result<Value, ExcId> {
+        match self.fut(f).state.clone() {
+            FutState::Cancelled => {
+                self.cite(cite!("asyncio.futures.result.cancelled_raises"));
+                Err(self.make_cancelled_error(f))
+            }
+            FutState::Pending => {
+                self.cite(cite!("asyncio.futures.result.pending_invalid_state"));
+                Err(self.new_exc(
+                    "asyncio.InvalidStateError",
+                    vec![Value::Str("Result is not ready.".into())],
+                ))
+            }
+            FutState::Result(v) => {
+                self.fut_mut(f).log_traceback = false;
+                self.cite(cite!("asyncio.futures.result.returns_value"));
+                Ok(v)
+            }
+            FutState::Exception(e) => {
+                self.fut_mut(f).log_traceback = false;
+                self.cite(cite!("asyncio.futures.result.raises_stored_exception"));
+                self.cite(cite!("asyncio.reporting.never_retrieved.retrieval_clears"));
+                Err(e)
+            }
+        }
+    }
+
+    /// `fut.exception()`: the stored exception or None, or what it raises.
+    pub fn future_exception(&mut self, f: FutId) -> Result<Option<ExcId>, ExcId> {
+        match self.fut(f).state.clone() {
+            FutState::Cancelled => {
+                self.cite(cite!("asyncio.futures.exception.cancelled_raises"));
+                Err(self.make_cancelled_error(f))
+            }
+            FutState::Pending => {
+                self.cite(cite!("asyncio.futures.exception.pending_invalid_state"));
+                Err(self.new_exc(
+                    "asyncio.InvalidStateError",
+                    vec![Value::Str("Exception is not set.".into())],
+                ))
+            }
+            FutState::Result(_) => {
+                self.fut_mut(f).log_traceback = false;
+                self.cite(cite!("asyncio.futures.exception.returns_exception_or_none"));
+                Ok(None)
+            }
+            FutState::Exception(e) => {
+                self.fut_mut(f).log_traceback = false;
+                self.cite(cite!("asyncio.futures.exception.returns_exception_or_none"));
+                Ok(Some(e))
+            }
+        }
+    }
+
+    /// `fut.add_done_callback(cb)`: scheduled at once if already done.
+    pub fn add_done_callback(&mut self, f: FutId, cb: Callback) {
+        if self.done(f) {
+            self.cite(cite!(
+                "asyncio.futures.add_done_callback.scheduled_with_call_soon"
+            ));
+            self.call_soon(Handle::Done(cb, f));
+        } else {
+            self.fut_mut(f).callbacks.push(cb);
+        }
+    }
+
+    /// `fut.remove_done_callback(cb)`: removes every equal callback.
+    pub fn remove_done_callback(&mut self, f: FutId, cb: &Callback) {
+        self.fut_mut(f).callbacks.retain(|c| c != cb);
+    }
+
+    /// The statement `fut.set_result(v)`: InvalidStateError when done.
+    pub fn stmt_set_result(&mut self, f: FutId, v: Value) -> Result<Value, ExcId> {
+        // Task overrides set_result to raise whatever its state.
+        if self.is_task(f) {
+            self.cite(cite!("asyncio.tasks.set_result.not_supported"));
+            return Err(self.new_exc(
+                "RuntimeError",
+                vec![Value::Str(
+                    "Task does not support set_result operation".into(),
+                )],
+            ));
+        }
+        if self.done(f) {
+            self.cite(cite!("asyncio.futures.set_result.done_invalid_state"));
+            let state = self.state_word(f);
+            return Err(self.new_exc("asyncio.InvalidStateError", vec![Value::Str(state)]));
+        }
+        self.future_set_result(f, v);
+        Ok(Value::None)
+    }
+
+    /// The statement `fut.set_exception(exc)`, with the StopIteration rule per profile.
+    pub fn stmt_set_exception(&mut self, f: FutId, exc: ExcId) -> Result<Value, ExcId> {
+        if self.is_task(f) {
+            self.cite(cite!("asyncio.tasks.set_result.not_supported"));
+            return Err(self.new_exc(
+                "RuntimeError",
+                vec![Value::Str(
+                    "Task does not support set_exception operation".into(),
+                )],
+            ));
+        }
+        if self.done(f) {
+            self.cite(cite!("asyncio.futures.set_exception.done_invalid_state"));
+            let state = self.state_word(f);
+            return Err(self.new_exc("asyncio.InvalidStateError", vec![Value::Str(state)]));
+        }
+        let mut exc = exc;
+        let is_stop_iteration = self.excs[exc.0 as usize].class == "StopIteration";
+        let stop_iteration_subclass = self.exc_is(exc, "StopIteration");
+        let message =
+            "StopIteration interacts badly with generators and cannot be raised into a Future";
+        if self.profile.stop_iteration_wrapped() {
+            if stop_iteration_subclass {
+                self.cite(cite!(
+                    "asyncio.futures.set_exception.stop_iteration_wrapped"
+                ));
+                let wrapped = self.new_exc("RuntimeError", vec![Value::Str(message.into())]);
+                self.excs[wrapped.0 as usize].cause = Some(exc);
+                exc = wrapped;
+            }
+        } else if is_stop_iteration {
+            self.cite(cite!(
+                "asyncio.futures.set_exception.stop_iteration_type_error"
+            ));
+            return Err(self.new_exc("TypeError", vec![Value::Str(message.into())]));
+        }
+        self.cite(cite!("asyncio.futures.set_exception.stores"));
+        self.future_set_exception(f, exc);
+        Ok(Value::None)
+    }
+
+    /// `f'{self._state}: {self!r}'`; object reprs are runtime-specific, so traces keep
+    /// only their start (the oracle compares messages up to the first `<`).
+    fn state_word(&self, f: FutId) -> String {
+        let state = match self.fut(f).state {
+            FutState::Pending => "PENDING",
+            FutState::Cancelled => "CANCELLED",
+            _ => "FINISHED",
+        };
+        format!(
+            "{state}: <{}>",
+            if self.is_task(f) { "Task" } else { "Future" }
+        )
+    }
+
+    /// A scenario's done callback runs: record what it saw, or raise (reported).
+    pub fn user_callback(&mut self, spec: CallbackSpec, target: String, f: FutId) {
+        match spec {
+            CallbackSpec::Record => {
+                let outcome = match self.fut(f).state.clone() {
+                    FutState::Result(v) => Outcome::Value { value: v },
+                    FutState::Exception(e) => Outcome::Raised {
+                        exc: self.exc_view(e),
+                    },
+                    FutState::Cancelled => Outcome::Raised {
+                        exc: crate::exception::ExcView {
+                            class: "asyncio.CancelledError".into(),
+                            args: Vec::new(),
+                            group: Vec::new(),
+                        },
+                    },
+                    FutState::Pending => Outcome::Value { value: Value::None },
+                };
+                self.cite(cite!(
+                    "asyncio.futures.add_done_callback.not_called_immediately"
+                ));
+                self.emit_for(None, EventKind::Callback { target, outcome });
+            }
+            CallbackSpec::Raise { class, args } => {
+                let e = self.new_exc(&class, args);
+                self.cite(cite!("asyncio.futures.callback.exception_reported"));
+                let message = format!("Exception in callback {target}.<callback>");
+                self.call_exception_handler(
+                    message,
+                    &["exception", "handle", "message"],
+                    Some(e),
+                    false,
+                );
+            }
+        }
+    }
+}

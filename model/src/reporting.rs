@@ -1,0 +1,130 @@
+//! The loop's exception reporting: the handler (default or custom) and the reports made
+//! when futures holding unretrieved exceptions are collected.
+//!
+//! Transcribes `BaseEventLoop.call_exception_handler` (Lib/asyncio/base_events.py) and
+//! `Future.__del__` / `Task.__del__`. Collection time is up to the garbage collector, so
+//! those reports are marked floating. Chapter: `specs/asyncio/reporting.toml`.
+
+use crate::exception::ExcId;
+use crate::scenario::HandlerSpec;
+use crate::trace::EventKind;
+use crate::value::Value;
+use crate::world::{FutId, FutState, World};
+
+impl World {
+    /// `loop.call_exception_handler(context)`.
+    pub fn call_exception_handler(
+        &mut self,
+        message: String,
+        keys: &[&str],
+        exc: Option<ExcId>,
+        floating: bool,
+    ) {
+        let mut context: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        context.sort();
+        let exception = exc.map(|e| self.exc_view(e));
+        self.cite(cite!("asyncio.reporting.handler.context_keys"));
+        match self.handler {
+            HandlerSpec::Default => {
+                self.cite(cite!("asyncio.reporting.default_handler.logs_error"));
+                self.emit_for(
+                    None,
+                    EventKind::Report {
+                        message,
+                        context,
+                        exception,
+                        handler: "default".into(),
+                        floating,
+                    },
+                );
+            }
+            HandlerSpec::Record => {
+                self.cite(cite!("asyncio.reporting.handler.custom_replaces_default"));
+                self.emit_for(
+                    None,
+                    EventKind::Report {
+                        message,
+                        context,
+                        exception,
+                        handler: "custom".into(),
+                        floating,
+                    },
+                );
+            }
+            HandlerSpec::Raise => {
+                self.emit_for(
+                    None,
+                    EventKind::Report {
+                        message,
+                        context,
+                        exception,
+                        handler: "custom".into(),
+                        floating,
+                    },
+                );
+                self.cite(cite!(
+                    "asyncio.reporting.handler.raising_handler_falls_back"
+                ));
+                let raised =
+                    self.new_exc("RuntimeError", vec![Value::Str("handler failed".into())]);
+                let exception = Some(self.exc_view(raised));
+                self.emit_for(
+                    None,
+                    EventKind::Report {
+                        message: "Unhandled error in exception handler".into(),
+                        context: vec!["context".into(), "exception".into(), "message".into()],
+                        exception,
+                        handler: "default".into(),
+                        floating,
+                    },
+                );
+            }
+        }
+    }
+
+    /// After the run: every future still holding an unretrieved exception is collected
+    /// and reported (`Future.__del__`), in creation order; pending tasks too.
+    pub fn collect_garbage(&mut self) {
+        for i in 0..self.futures.len() as u32 {
+            let f = FutId(i);
+            let fut = self.fut(f).clone();
+            let internal = self.is_task(f) && self.task(f).internal;
+            if internal {
+                continue;
+            }
+            if let (true, FutState::Exception(e)) = (fut.log_traceback, &fut.state) {
+                let (message, clause) = if self.is_task(f) {
+                    (
+                        "Task exception was never retrieved",
+                        cite!("asyncio.reporting.never_retrieved.task"),
+                    )
+                } else {
+                    (
+                        "Future exception was never retrieved",
+                        cite!("asyncio.reporting.never_retrieved.future"),
+                    )
+                };
+                self.cite(clause);
+                self.cite(cite!(
+                    "asyncio.reporting.unawaited_task.default_prints_and_continues"
+                ));
+                let mut keys = vec!["exception", "future", "message"];
+                if self.debug {
+                    self.cite(cite!(
+                        "asyncio.reporting.never_retrieved.debug_source_traceback"
+                    ));
+                    keys.push("source_traceback");
+                }
+                self.call_exception_handler(message.into(), &keys, Some(*e), true);
+            } else if fut.state == FutState::Pending && self.is_task(f) {
+                self.cite(cite!("asyncio.reporting.destroyed_pending.task"));
+                self.call_exception_handler(
+                    "Task was destroyed but it is pending!".into(),
+                    &["message", "task"],
+                    None,
+                    true,
+                );
+            }
+        }
+    }
+}

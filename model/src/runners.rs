@@ -1,0 +1,194 @@
+//! `asyncio.run()`: the main task, `run_until_complete`, the SIGINT handler, and
+//! shutdown (cancel the remaining tasks, shut down async generators and the executor).
+//!
+//! Transcribes `Runner.run`, `Runner.close`, `Runner._on_sigint` and `_cancel_all_tasks`
+//! from `Lib/asyncio/runners.py`, and `run_until_complete` / `_run_until_complete_cb`
+//! from `Lib/asyncio/base_events.py`. Chapter: `specs/asyncio/runners.toml`.
+
+use crate::coroutine::Frame;
+use crate::exception::ExcId;
+use crate::profile::Profile;
+use crate::scenario::Scenario;
+use crate::trace::{EventKind, Trace, TRACE_FORMAT};
+use crate::value::Value;
+use crate::world::{Callback, Escaped, FutId, Obj, TimerAction, World};
+use std::rc::Rc;
+
+/// Run a scenario under a profile. `choices` answers the choice points (documented
+/// undefined orders) in turn; missing answers take the canonical option.
+pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<Trace, String> {
+    scenario.validate()?;
+    let mut world = World::new(Rc::new(scenario.clone()), profile, choices.to_vec())?;
+    world.run_main();
+    Ok(Trace {
+        format: TRACE_FORMAT,
+        scenario: scenario.name.clone(),
+        profile: profile.name().to_string(),
+        events: world.events,
+        choices: world.choices_met,
+    })
+}
+
+impl World {
+    fn run_main(&mut self) {
+        let frame = self.coroutine_frame("main");
+        let main = self.create_task(frame, Some("main".into()), false);
+        self.main = Some(main);
+        self.vars.insert("main".into(), Obj::Fut(main));
+        let interrupts: Vec<f64> = self.scenario.interrupts.iter().map(|i| i.at).collect();
+        for at in interrupts {
+            self.call_at(at, TimerAction::Sigint);
+        }
+        self.sigint_installed = true;
+        let outcome = self.runner_run(main);
+        self.sigint_installed = false;
+        if self.limit.is_none() {
+            let closed = self.runner_close();
+            if let Err(e) = closed {
+                // A BaseException escaping shutdown replaces the run's outcome.
+                self.finish(Err(e));
+                return;
+            }
+        }
+        self.finish(outcome);
+    }
+
+    fn finish(&mut self, outcome: Result<Value, ExcId>) {
+        if let Some(what) = self.limit.clone() {
+            self.emit_for(None, EventKind::Limit { what });
+            return;
+        }
+        if outcome.is_ok() {
+            self.cite(cite!("asyncio.runners.run.returns_or_raises"));
+        }
+        let outcome = self.outcome_of(&outcome);
+        self.emit_for(None, EventKind::Finished { outcome });
+        self.collect_garbage();
+    }
+
+    /// `Runner.run(main)`.
+    fn runner_run(&mut self, main: FutId) -> Result<Value, ExcId> {
+        let r = self.run_until_complete(main);
+        match r {
+            Err(e) if self.exc_is(e, "asyncio.CancelledError") && self.interrupt_count > 0 => {
+                if self.task_uncancel(main) == 0 {
+                    self.cite(cite!("asyncio.runners.keyboard_interrupt.reraised"));
+                    return Err(self.new_exc("KeyboardInterrupt", Vec::new()));
+                }
+                Err(e)
+            }
+            Ok(v) if self.interrupt_count > 0 => {
+                self.cite(cite!("asyncio.runners.keyboard_interrupt.main_suppresses"));
+                Ok(v)
+            }
+            other => other,
+        }
+    }
+
+    /// `loop.run_until_complete(fut)`: the future's result, or what escaped the loop.
+    pub fn run_until_complete(&mut self, fut: FutId) -> Result<Value, ExcId> {
+        self.add_done_callback(fut, Callback::RunUntilComplete);
+        let ran: Result<(), Escaped> = self.run_forever();
+        self.remove_done_callback(fut, &Callback::RunUntilComplete);
+        if let Err(e) = ran {
+            if self.done(fut) && !self.cancelled(fut) {
+                let _ = self.future_exception(fut);
+            }
+            return Err(e);
+        }
+        if self.limit.is_some() {
+            return Ok(Value::None);
+        }
+        if !self.done(fut) {
+            return Err(self.new_exc(
+                "RuntimeError",
+                vec![Value::Str(
+                    "Event loop stopped before Future completed.".into(),
+                )],
+            ));
+        }
+        self.future_result(fut)
+    }
+
+    /// `_run_until_complete_cb(fut)`: stop the loop (retrieving the exception).
+    pub fn run_until_complete_cb(&mut self, fut: FutId) {
+        if !self.cancelled(fut) {
+            if let Ok(Some(e)) = self.future_exception(fut) {
+                if self.exc_is(e, "KeyboardInterrupt") || self.exc_is(e, "SystemExit") {
+                    return;
+                }
+            }
+        }
+        self.stopping = true;
+    }
+
+    /// `Runner._on_sigint`: the first Ctrl-C cancels the main task; later ones raise.
+    pub fn on_sigint(&mut self) -> Result<(), Escaped> {
+        if !self.sigint_installed {
+            // Outside Runner.run the default handler raises KeyboardInterrupt at once.
+            return Err(self.new_exc("KeyboardInterrupt", Vec::new()));
+        }
+        self.interrupt_count += 1;
+        let main = self.main.expect("the runner has a main task");
+        if self.interrupt_count == 1 && !self.done(main) {
+            self.cite(cite!("asyncio.runners.keyboard_interrupt.main_cancelled"));
+            self.task_cancel(main, None);
+            self.call_soon(crate::world::Handle::Noop);
+            return Ok(());
+        }
+        self.cite(cite!(
+            "asyncio.runners.keyboard_interrupt.second_hit_immediate"
+        ));
+        Err(self.new_exc("KeyboardInterrupt", Vec::new()))
+    }
+
+    /// `Runner.close()`: cancel what is left, then the two shutdown coroutines.
+    fn runner_close(&mut self) -> Result<(), ExcId> {
+        self.cancel_all_tasks()?;
+        if self.limit.is_some() {
+            return Ok(());
+        }
+        self.cite(cite!("asyncio.runners.shutdown.order"));
+        for name in ["shutdown_asyncgens", "shutdown_default_executor"] {
+            let t = self.create_task(Frame::Noop, Some(name.into()), true);
+            self.run_until_complete(t)?;
+            if self.limit.is_some() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// `_cancel_all_tasks(loop)`.
+    fn cancel_all_tasks(&mut self) -> Result<(), ExcId> {
+        let pending: Vec<FutId> = (0..self.futures.len() as u32)
+            .map(FutId)
+            .filter(|f| self.is_task(*f) && !self.done(*f) && !self.task(*f).internal)
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let to_cancel = self.set_order(pending);
+        for t in &to_cancel {
+            self.cite(cite!("asyncio.runners.shutdown.cancels_remaining_tasks"));
+            self.task_cancel(*t, None);
+        }
+        let outer = self.gather_futures(&to_cancel, true);
+        self.run_until_complete(outer)?;
+        for t in to_cancel {
+            if self.cancelled(t) {
+                continue;
+            }
+            if let Ok(Some(e)) = self.future_exception(t) {
+                self.cite(cite!("asyncio.runners.shutdown.reports_task_exceptions"));
+                self.call_exception_handler(
+                    "unhandled exception during asyncio.run() shutdown".into(),
+                    &["exception", "message", "task"],
+                    Some(e),
+                    false,
+                );
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,565 @@
+//! The scenario language: a small async program, written as JSON, that the model and a
+//! real runtime (through an adapter) both run.
+//!
+//! A scenario names its coroutines; each is a list of statements (`op`). Statements map
+//! one-to-one onto Python: `{"op": "sleep", "delay": 1}` is `await asyncio.sleep(1)`,
+//! `{"op": "try", ...}` is `try`/`except`/`else`/`finally`. New runtimes and chapters add
+//! statements; nothing here is asyncio-only by construction. Format version:
+//! [`SCENARIO_FORMAT`].
+
+use crate::exception::Hierarchy;
+use crate::value::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// The scenario format this model reads. Bump on incompatible change.
+pub const SCENARIO_FORMAT: u32 = 1;
+
+/// A statement list (shared, so frames can point into it cheaply).
+pub type Block = Rc<[Stmt]>;
+
+/// A whole scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, used in reports and snapshot names.
+    pub name: String,
+    /// What it shows, for people.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Scenario format version; must be [`SCENARIO_FORMAT`].
+    #[serde(default = "default_format")]
+    pub format: u32,
+    /// Run with asyncio debug mode on (`asyncio.run(main(), debug=True)`).
+    #[serde(default)]
+    pub debug: bool,
+    /// Extra exception classes: name to base (`{"MyError": "ValueError"}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exceptions: BTreeMap<String, String>,
+    /// The main coroutine's body (`asyncio.run(main())`).
+    pub main: Block,
+    /// Other coroutine functions by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub coroutines: BTreeMap<String, Block>,
+    /// KeyboardInterrupts delivered from outside (SIGINT) at virtual times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interrupts: Vec<Interrupt>,
+    /// Bounds on the run.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+fn default_format() -> u32 {
+    SCENARIO_FORMAT
+}
+
+/// A SIGINT at a virtual time, as the user pressing Ctrl-C.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interrupt {
+    /// Virtual time in seconds.
+    pub at: f64,
+}
+
+/// Explicit bounds: a run that reaches one ends with a `limit` outcome, never a hang.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Most loop callbacks and statements executed.
+    #[serde(default = "default_steps_max")]
+    pub steps_max: u64,
+    /// Latest virtual time, in seconds.
+    #[serde(default = "default_horizon_secs")]
+    pub horizon_secs: f64,
+}
+
+fn default_steps_max() -> u64 {
+    100_000
+}
+fn default_horizon_secs() -> f64 {
+    3600.0
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            steps_max: default_steps_max(),
+            horizon_secs: default_horizon_secs(),
+        }
+    }
+}
+
+/// Something to await.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Target {
+    /// A fresh call of a coroutine function: `await child()`.
+    Coro(String),
+    /// A task or future held in a variable: `await t`.
+    Var(String),
+}
+
+/// What `add_done_callback` registers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CallbackSpec {
+    /// Record that it ran, with the future's state.
+    Record,
+    /// Raise an exception from the callback.
+    Raise {
+        /// Class.
+        class: String,
+        /// Arguments.
+        #[serde(default)]
+        args: Vec<Value>,
+    },
+}
+
+/// The loop's exception handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandlerSpec {
+    /// `loop.set_exception_handler(None)`: the default handler logs.
+    Default,
+    /// A custom handler that records the context and returns.
+    Record,
+    /// A custom handler that raises RuntimeError.
+    Raise,
+}
+
+/// `asyncio.wait(..., return_when=...)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReturnWhen {
+    /// Any done.
+    FirstCompleted,
+    /// Any raised.
+    FirstException,
+    /// All done.
+    #[default]
+    AllCompleted,
+}
+
+/// An `except` clause.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Handler {
+    /// The class it catches (subclasses too). `BaseException` catches all.
+    pub class: String,
+    /// `except C as name`.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "as")]
+    pub name: Option<String>,
+    /// Handler body.
+    pub body: Block,
+}
+
+/// One statement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Stmt {
+    /// `[var =] await asyncio.sleep(delay[, result])`.
+    Sleep {
+        /// Seconds.
+        delay: f64,
+        /// Value returned.
+        #[serde(default, skip_serializing_if = "is_none_value")]
+        result: Value,
+        /// Variable to bind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `await asyncio.sleep(0)`: let other tasks run.
+    Checkpoint,
+    /// `var = asyncio.create_task(coro(), name=...)`.
+    CreateTask {
+        /// Coroutine function.
+        coro: String,
+        /// Variable to bind (also the task's name unless `name` is given).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+        /// Task name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// `[var =] await target`.
+    Await {
+        /// What to await.
+        target: Target,
+        /// Variable to bind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `target.cancel(msg)`; the returned bool is recorded.
+    Cancel {
+        /// Task or future variable.
+        target: String,
+        /// Cancel message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        msg: Option<String>,
+    },
+    /// `task.cancelling()`; the count is recorded.
+    Cancelling {
+        /// Task variable (`main` for the main task).
+        task: String,
+    },
+    /// `task.uncancel()`; the count is recorded.
+    Uncancel {
+        /// Task variable.
+        task: String,
+    },
+    /// `target.done()` / `target.cancelled()`, recorded.
+    Query {
+        /// Task or future variable.
+        target: String,
+        /// `done` or `cancelled`.
+        what: Query,
+    },
+    /// `target.result()`; the value or the exception raised is recorded.
+    Result {
+        /// Task or future variable.
+        target: String,
+        /// Variable to bind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `target.exception()`; recorded like `result`.
+    Exception {
+        /// Task or future variable.
+        target: String,
+    },
+    /// `raise Class(*args)`.
+    Raise {
+        /// Class.
+        class: String,
+        /// Arguments.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        args: Vec<Value>,
+    },
+    /// Bare `raise` inside an `except` body.
+    Reraise,
+    /// `return value`.
+    Return {
+        /// Value.
+        #[serde(default, skip_serializing_if = "is_none_value")]
+        value: Value,
+    },
+    /// `try`/`except`/`else`/`finally`.
+    Try {
+        /// The `try` body.
+        body: Block,
+        /// `except` clauses, first match wins.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        handlers: Vec<Handler>,
+        /// The `else` body.
+        #[serde(default, rename = "else", skip_serializing_if = "is_empty_block")]
+        orelse: Option<Block>,
+        /// The `finally` body.
+        #[serde(default, skip_serializing_if = "is_empty_block")]
+        finally: Option<Block>,
+    },
+    /// `[var =] await asyncio.gather(*items, return_exceptions=...)`.
+    Gather {
+        /// Awaitables.
+        items: Vec<Target>,
+        /// `return_exceptions`.
+        #[serde(default)]
+        return_exceptions: bool,
+        /// Variable to bind (the result list).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `[var =] await asyncio.wait_for(target, timeout)`.
+    WaitFor {
+        /// What to wait for.
+        target: Target,
+        /// Seconds, or null for none.
+        timeout: Option<f64>,
+        /// Variable to bind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `async with asyncio.timeout(delay) [as var]:` (or `timeout_at(at)` when `at` is given).
+    Timeout {
+        /// Seconds from now, or null for no deadline.
+        #[serde(default)]
+        delay: Option<f64>,
+        /// Absolute loop time instead of `delay`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<f64>,
+        /// Variable holding the Timeout object.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+        /// The block.
+        body: Block,
+    },
+    /// `cm.reschedule(loop.time() + delay)` (null delay: `reschedule(None)`).
+    Reschedule {
+        /// The Timeout variable.
+        cm: String,
+        /// Seconds from now.
+        delay: Option<f64>,
+    },
+    /// `cm.expired()`, recorded.
+    Expired {
+        /// The Timeout variable.
+        cm: String,
+    },
+    /// `[var =] await asyncio.shield(target)`.
+    Shield {
+        /// What to shield.
+        target: Target,
+        /// Variable to bind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `async with asyncio.TaskGroup() as var:`.
+    TaskGroup {
+        /// The group's variable.
+        var: String,
+        /// The block.
+        body: Block,
+    },
+    /// `var = group.create_task(coro(), name=...)`.
+    GroupTask {
+        /// The group's variable.
+        group: String,
+        /// Coroutine function.
+        coro: String,
+        /// Variable to bind (also the task's name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `done, pending = await asyncio.wait(items, timeout=..., return_when=...)`.
+    Wait {
+        /// Task or future variables.
+        items: Vec<String>,
+        /// Seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout: Option<f64>,
+        /// When to return.
+        #[serde(default)]
+        return_when: ReturnWhen,
+    },
+    /// `for f in asyncio.as_completed(items, timeout=...): await f` (each outcome recorded).
+    AsCompleted {
+        /// Task or future variables.
+        items: Vec<String>,
+        /// Seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout: Option<f64>,
+    },
+    /// `var = loop.create_future()`.
+    NewFuture {
+        /// Variable to bind.
+        var: String,
+    },
+    /// `fut.set_result(value)`.
+    SetResult {
+        /// Future variable.
+        future: String,
+        /// Value.
+        #[serde(default)]
+        value: Value,
+    },
+    /// `fut.set_exception(Class(*args))`.
+    SetException {
+        /// Future variable.
+        future: String,
+        /// Class.
+        class: String,
+        /// Arguments.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        args: Vec<Value>,
+    },
+    /// `target.add_done_callback(cb)`.
+    AddDoneCallback {
+        /// Task or future variable.
+        target: String,
+        /// The callback.
+        callback: CallbackSpec,
+    },
+    /// `coro()` called and dropped without awaiting.
+    CallUnawaited {
+        /// Coroutine function.
+        coro: String,
+    },
+    /// Blocking work that holds the loop (`time.sleep(seconds)`).
+    Block {
+        /// Seconds.
+        seconds: f64,
+    },
+    /// `loop.set_exception_handler(...)`.
+    SetExceptionHandler {
+        /// Which handler.
+        handler: HandlerSpec,
+    },
+    /// A label in the trace.
+    Mark {
+        /// Label.
+        label: String,
+    },
+}
+
+/// `done()` or `cancelled()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Query {
+    /// `done()`.
+    Done,
+    /// `cancelled()`.
+    Cancelled,
+}
+
+fn is_none_value(v: &Value) -> bool {
+    *v == Value::None
+}
+
+fn is_empty_block(b: &Option<Block>) -> bool {
+    b.as_ref().is_none_or(|b| b.is_empty())
+}
+
+impl Scenario {
+    /// Parse and validate a scenario from JSON text. Errors say where (`line:column`).
+    pub fn from_json(text: &str) -> Result<Scenario, String> {
+        let s: Scenario = serde_json::from_str(text)
+            .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// The body of a coroutine function by name (`main` is the main coroutine).
+    pub fn coroutine(&self, name: &str) -> Option<&Block> {
+        if name == "main" {
+            Some(&self.main)
+        } else {
+            self.coroutines.get(name)
+        }
+    }
+
+    /// Check what can be checked before running: format, classes, coroutine names, limits.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.format != SCENARIO_FORMAT {
+            return Err(format!(
+                "scenario format {} is not supported (this model reads format {SCENARIO_FORMAT})",
+                self.format
+            ));
+        }
+        let hierarchy = Hierarchy::with_user_classes(&self.exceptions)?;
+        if self.limits.steps_max == 0 || !(self.limits.horizon_secs > 0.0) {
+            return Err("limits must be positive".into());
+        }
+        for i in &self.interrupts {
+            if !(i.at >= 0.0) || !i.at.is_finite() {
+                return Err(format!(
+                    "interrupt time {} must be a finite time >= 0",
+                    i.at
+                ));
+            }
+        }
+        let mut problems = Vec::new();
+        self.validate_block("main", &self.main, &hierarchy, &mut problems);
+        for (name, body) in &self.coroutines {
+            if name == "main" {
+                problems
+                    .push("a coroutine may not be named `main`; that is the `main` field".into());
+            }
+            self.validate_block(name, body, &hierarchy, &mut problems);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    fn validate_block(&self, at: &str, block: &Block, h: &Hierarchy, problems: &mut Vec<String>) {
+        for (i, stmt) in block.iter().enumerate() {
+            let here = format!("{at}[{i}]");
+            let coro_exists = |name: &str, problems: &mut Vec<String>| {
+                if self.coroutine(name).is_none() {
+                    problems.push(format!("{here}: unknown coroutine {name:?}"));
+                }
+            };
+            let class_known = |class: &str, problems: &mut Vec<String>| {
+                if !h.is_known(class) {
+                    problems.push(format!(
+                        "{here}: unknown exception class {class:?} (declare it under \"exceptions\")"
+                    ));
+                }
+            };
+            let delay_ok = |d: f64, problems: &mut Vec<String>| {
+                if !d.is_finite() {
+                    problems.push(format!("{here}: delay {d} is not a finite number"));
+                }
+            };
+            match stmt {
+                Stmt::Sleep { delay, .. } => delay_ok(*delay, problems),
+                Stmt::Block { seconds } => {
+                    if !(*seconds >= 0.0 && seconds.is_finite()) {
+                        problems.push(format!("{here}: block seconds must be finite and >= 0"));
+                    }
+                }
+                Stmt::CreateTask { coro, .. }
+                | Stmt::GroupTask { coro, .. }
+                | Stmt::CallUnawaited { coro } => coro_exists(coro, problems),
+                Stmt::Await { target, .. }
+                | Stmt::WaitFor { target, .. }
+                | Stmt::Shield { target, .. } => {
+                    if let Target::Coro(c) = target {
+                        coro_exists(c, problems);
+                    }
+                }
+                Stmt::Gather { items, .. } => {
+                    for t in items {
+                        if let Target::Coro(c) = t {
+                            coro_exists(c, problems);
+                        }
+                    }
+                }
+                Stmt::Raise { class, .. } | Stmt::SetException { class, .. } => {
+                    class_known(class, problems)
+                }
+                Stmt::AddDoneCallback {
+                    callback: CallbackSpec::Raise { class, .. },
+                    ..
+                } => class_known(class, problems),
+                Stmt::Try {
+                    body,
+                    handlers,
+                    orelse,
+                    finally,
+                } => {
+                    self.validate_block(&format!("{here}.try"), body, h, problems);
+                    for (k, handler) in handlers.iter().enumerate() {
+                        class_known(&handler.class, problems);
+                        self.validate_block(
+                            &format!("{here}.except[{k}]"),
+                            &handler.body,
+                            h,
+                            problems,
+                        );
+                    }
+                    if let Some(b) = orelse {
+                        self.validate_block(&format!("{here}.else"), b, h, problems);
+                    }
+                    if let Some(b) = finally {
+                        self.validate_block(&format!("{here}.finally"), b, h, problems);
+                    }
+                }
+                Stmt::Timeout {
+                    body, delay, at, ..
+                } => {
+                    if delay.is_some() && at.is_some() {
+                        problems.push(format!("{here}: give `delay` or `at`, not both"));
+                    }
+                    self.validate_block(&format!("{here}.timeout"), body, h, problems);
+                }
+                Stmt::TaskGroup { body, .. } => {
+                    self.validate_block(&format!("{here}.task_group"), body, h, problems)
+                }
+                _ => {}
+            }
+        }
+    }
+}

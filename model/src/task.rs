@@ -1,0 +1,225 @@
+//! asyncio.Task: running a coroutine step by step, storing its outcome, waking on futures.
+//!
+//! Transcribes `Task.__init__`, `Task.__step` and `Task.__wakeup` from
+//! `Lib/asyncio/tasks.py` (the C `_asyncio` module does the same). Chapter:
+//! `specs/asyncio/tasks.toml`.
+
+use crate::coroutine::{Frame, FrameOut, Input};
+use crate::exception::ExcId;
+use crate::trace::{EventKind, Outcome};
+use crate::value::Value;
+use crate::world::{Callback, Escaped, FutId, FutKind, FutState, Handle, TaskState, World};
+
+/// How a coroutine's run of one step ended.
+enum CoroOut {
+    Yield(FutId),
+    YieldBare,
+    Return(Value),
+    Raise(ExcId),
+}
+
+impl World {
+    /// `loop.create_task(coro, name=name)`: the first step is scheduled with call_soon.
+    /// Implements asyncio.tasks.create_task.scheduled_soon.
+    pub fn create_task(&mut self, frame: Frame, name: Option<String>, internal: bool) -> FutId {
+        self.tasks_created += 1;
+        let name = name.unwrap_or_else(|| format!("Task-{}", self.tasks_created));
+        let t = self.new_future(&name);
+        let name = name.clone();
+        self.fut_mut(t).kind = FutKind::Task(Box::new(TaskState {
+            frames: vec![frame],
+            fut_waiter: None,
+            must_cancel: false,
+            num_cancels_requested: 0,
+            cancel_message: None,
+            started: false,
+            internal,
+        }));
+        if !internal {
+            self.cite(cite!("asyncio.tasks.create_task.scheduled_soon"));
+            self.emit(EventKind::TaskCreated { name });
+        }
+        self.call_soon(Handle::Step(t, None));
+        t
+    }
+
+    /// Record a task's future becoming done (model bookkeeping).
+    pub fn note_task_done(&mut self, f: FutId) {
+        if !self.is_task(f) || self.task(f).internal {
+            return;
+        }
+        let state = match self.fut(f).state.clone() {
+            FutState::Result(v) => format!("result {v}"),
+            FutState::Exception(e) => {
+                self.cite(cite!("asyncio.tasks.exception.stored_on_task"));
+                format!("exception {}", self.exc_view(e))
+            }
+            FutState::Cancelled => "cancelled".into(),
+            FutState::Pending => return,
+        };
+        self.cite(cite!(
+            "asyncio.tasks.done.when_returned_raised_or_cancelled"
+        ));
+        let name = self.fut(f).name.clone();
+        self.emit_for(Some(name), EventKind::TaskDone { state });
+    }
+
+    /// `Task.__step(exc)`.
+    pub fn task_step(&mut self, t: FutId, exc: Option<ExcId>) -> Result<(), Escaped> {
+        debug_assert!(!self.done(t), "__step of a done task");
+        let mut exc = exc;
+        if self.task(t).must_cancel {
+            let is_cancel = exc.is_some_and(|e| self.exc_is(e, "asyncio.CancelledError"));
+            if !is_cancel {
+                self.cite(cite!("asyncio.cancellation.cancel.thrown_next_cycle"));
+                exc = Some(self.make_cancelled_error(t));
+            }
+            self.task_mut(t).must_cancel = false;
+        }
+        self.task_mut(t).fut_waiter = None;
+        let previous = self.current.replace(t);
+        let input = match exc {
+            None if !self.task(t).started => Input::Start,
+            None => Input::Send(Value::None),
+            Some(e) => Input::Throw(e),
+        };
+        self.task_mut(t).started = true;
+        let mut frames = std::mem::take(&mut self.task_mut(t).frames);
+        let out = self.run_coroutine(&mut frames, input);
+        self.task_mut(t).frames = frames;
+
+        let result = match out {
+            CoroOut::Return(v) => {
+                if self.task(t).must_cancel {
+                    // Cancelled right before the coroutine returned.
+                    self.task_mut(t).must_cancel = false;
+                    let msg = self.task(t).cancel_message.clone();
+                    self.future_cancel_base(t, msg);
+                } else {
+                    self.future_set_result(t, v);
+                }
+                Ok(())
+            }
+            CoroOut::Raise(e) if self.exc_is(e, "asyncio.CancelledError") => {
+                self.cite(cite!(
+                    "asyncio.tasks.raise_cancelled.without_request_cancels_task"
+                ));
+                self.fut_mut(t).cancelled_exc = Some(e);
+                self.future_cancel_base(t, None);
+                Ok(())
+            }
+            CoroOut::Raise(e)
+                if self.exc_is(e, "KeyboardInterrupt") || self.exc_is(e, "SystemExit") =>
+            {
+                self.cite(cite!("asyncio.tasks.base_exception.propagates_out_of_loop"));
+                self.future_set_exception(t, e);
+                Err(e)
+            }
+            CoroOut::Raise(e) => {
+                if !self.exc_is(e, "Exception") {
+                    self.cite(cite!("asyncio.tasks.base_exception.other_stored"));
+                }
+                self.future_set_exception(t, e);
+                Ok(())
+            }
+            CoroOut::Yield(f) if f == t => {
+                self.cite(cite!("asyncio.tasks.await_self.runtime_error"));
+                let e = self.new_exc(
+                    "RuntimeError",
+                    vec![Value::Str("Task cannot await on itself: <Task>".into())],
+                );
+                self.call_soon(Handle::Step(t, Some(e)));
+                Ok(())
+            }
+            CoroOut::Yield(f) => {
+                self.add_done_callback(f, Callback::Wakeup(t));
+                self.task_mut(t).fut_waiter = Some(f);
+                if self.task(t).must_cancel {
+                    let msg = self.task(t).cancel_message.clone();
+                    if self.cancel(f, msg) {
+                        self.task_mut(t).must_cancel = false;
+                    }
+                }
+                Ok(())
+            }
+            CoroOut::YieldBare => {
+                self.call_soon(Handle::Step(t, None));
+                Ok(())
+            }
+        };
+        self.current = previous;
+        result
+    }
+
+    /// `Task.__wakeup(future)`: step with the future's exception, or with nothing.
+    pub fn task_wakeup(&mut self, t: FutId, f: FutId) -> Result<(), Escaped> {
+        self.cite_await(f);
+        match self.future_result(f) {
+            Ok(_) => self.task_step(t, None),
+            Err(e) => self.task_step(t, Some(e)),
+        }
+    }
+
+    /// Cite what awaiting `f` implements, by what `f` is and how it ended.
+    pub fn cite_await(&mut self, f: FutId) {
+        let state = self.fut(f).state.clone();
+        if self.is_task(f) {
+            match state {
+                FutState::Exception(_) => {
+                    self.cite(cite!("asyncio.tasks.await.reraises_stored_exception"))
+                }
+                FutState::Result(_) => self.cite(cite!("asyncio.tasks.await.returns_result")),
+                FutState::Cancelled => self.cite(cite!(
+                    "asyncio.cancellation.cancel.msg_propagates_to_awaiter"
+                )),
+                FutState::Pending => {}
+            }
+        } else if matches!(self.fut(f).kind, FutKind::Plain) {
+            match state {
+                FutState::Exception(_) => {
+                    self.cite(cite!("asyncio.futures.await.raises_stored_exception"))
+                }
+                FutState::Cancelled => self.cite(cite!("asyncio.futures.await.cancelled_raises")),
+                FutState::Result(_) => self.cite(cite!("asyncio.futures.await.returns_result")),
+                FutState::Pending => {}
+            }
+        }
+    }
+
+    /// Drive the frames of one coroutine until it yields, returns or raises.
+    fn run_coroutine(&mut self, frames: &mut Vec<Frame>, mut input: Input) -> CoroOut {
+        loop {
+            let depth = frames.len();
+            let Some(top) = frames.last_mut() else {
+                return CoroOut::Return(Value::None);
+            };
+            match self.resume_frame(top, input, depth == 1) {
+                FrameOut::Yield(f) => return CoroOut::Yield(f),
+                FrameOut::YieldBare => return CoroOut::YieldBare,
+                FrameOut::Push(frame) => {
+                    frames.push(frame);
+                    input = Input::Start;
+                }
+                FrameOut::Return(v) => {
+                    frames.pop();
+                    if frames.is_empty() {
+                        return CoroOut::Return(v);
+                    }
+                    input = Input::Send(v);
+                }
+                FrameOut::Raise(e) => {
+                    frames.pop();
+                    if frames.is_empty() {
+                        return CoroOut::Raise(e);
+                    }
+                    input = Input::Throw(e);
+                }
+            }
+        }
+    }
+
+    /// The statement `[var =] t.result()` / `t.exception()` results, for the trace.
+    pub fn call_outcome(&self, r: &Result<Value, ExcId>) -> Outcome {
+        self.outcome_of(r)
+    }
+}

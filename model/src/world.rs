@@ -1,0 +1,793 @@
+//! The world: every object of a run (futures, tasks, exceptions, timers), the event
+//! loop's queues, the virtual clock and the trace being written.
+//!
+//! The loop transcribes CPython's `BaseEventLoop._run_once` (Lib/asyncio/base_events.py):
+//! cancelled-timer cleanup, the select timeout that advances the virtual clock, moving
+//! due timers (`when < now + clock_resolution`) to the ready queue, then running exactly
+//! the callbacks that were ready when the iteration began. Times are `f64`, computed with
+//! the same float operations Python uses, so ties and roundings match.
+
+use crate::coroutine::Frame;
+use crate::exception::{ExcId, ExcObj, ExcView, Hierarchy};
+use crate::heapq;
+use crate::profile::Profile;
+use crate::scenario::{CallbackSpec, HandlerSpec, Scenario};
+use crate::trace::{Event, EventKind, Outcome};
+use crate::value::Value;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// `time.get_clock_info('monotonic').resolution` on Linux, which `_run_once` adds to
+/// `now` when deciding which timers are due.
+pub const CLOCK_RESOLUTION: f64 = 1e-9;
+/// `base_events.MAXIMUM_SELECT_TIMEOUT`: the longest single clock advance.
+pub const MAXIMUM_SELECT_TIMEOUT: f64 = 24.0 * 3600.0;
+/// `BaseEventLoop.slow_callback_duration` default (debug mode's "slow" threshold).
+pub const SLOW_CALLBACK_DURATION: f64 = 0.1;
+/// `_MIN_SCHEDULED_TIMER_HANDLES` and `_MIN_CANCELLED_TIMER_HANDLES_FRACTION`.
+const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
+const MIN_CANCELLED_TIMER_HANDLES_FRACTION: f64 = 0.5;
+
+/// Index of a future (tasks are futures too, as in asyncio).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FutId(pub u32);
+
+/// Index of a timer handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimerId(pub u32);
+
+/// Index of a Timeout context manager.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CmId(pub u32);
+
+/// Index of a TaskGroup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TgId(pub u32);
+
+/// A future's state (`_PENDING`, `_CANCELLED`, `_FINISHED`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FutState {
+    /// Not done.
+    Pending,
+    /// Cancelled.
+    Cancelled,
+    /// Finished with a result.
+    Result(Value),
+    /// Finished with an exception.
+    Exception(ExcId),
+}
+
+/// What a done callback does when the loop runs it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Callback {
+    /// `Task.__wakeup(fut)`.
+    Wakeup(FutId),
+    /// `gather`'s `_done_callback` for the gathering future.
+    GatherChild(FutId),
+    /// `shield`'s `_inner_done_callback` (outer future).
+    ShieldInner(FutId),
+    /// `shield`'s `_outer_done_callback` (inner future).
+    ShieldOuter(FutId),
+    /// `functools.partial(_release_waiter, waiter)`.
+    ReleaseWaiter(FutId),
+    /// `_wait`'s `_on_completion` (state index).
+    WaitCompletion(usize),
+    /// `TaskGroup._on_task_done`.
+    TaskGroupDone(TgId),
+    /// `_run_until_complete_cb`: stop the loop.
+    RunUntilComplete,
+    /// A scenario's `add_done_callback`.
+    User(CallbackSpec, String),
+}
+
+/// What the loop runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Handle {
+    /// `Task.__step(exc)`.
+    Step(FutId, Option<ExcId>),
+    /// A done callback, called with the future.
+    Done(Callback, FutId),
+    /// A timer's callback (or a `call_soon` of one), identified so it can be cancelled.
+    Timer(TimerId),
+    /// `call_soon_threadsafe(lambda: None)` in the SIGINT handler: wakes the loop.
+    Noop,
+}
+
+/// A timer's callback.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimerAction {
+    /// `futures._set_result_unless_cancelled(fut, result)` (asyncio.sleep).
+    SetResultUnlessCancelled(FutId, Value),
+    /// `Timeout._on_timeout`.
+    TimeoutFire(CmId),
+    /// `_release_waiter(waiter)` (wait_for 3.11, wait).
+    ReleaseWaiter(FutId),
+    /// `_wait`'s timeout: release the waiter.
+    WaitTimeout(FutId),
+    /// The SIGINT from a scenario's interrupt.
+    Sigint,
+}
+
+/// A timer handle: `TimerHandle(when, callback)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timer {
+    /// Loop time it is due.
+    pub when: f64,
+    /// What it does.
+    pub action: TimerAction,
+    /// `handle.cancel()` was called.
+    pub cancelled: bool,
+    /// It is in the heap (`_scheduled`).
+    pub scheduled: bool,
+}
+
+/// A task's own state beyond its future.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskState {
+    /// The coroutine: a stack of frames, innermost last.
+    pub frames: Vec<Frame>,
+    /// `_fut_waiter`.
+    pub fut_waiter: Option<FutId>,
+    /// `_must_cancel`.
+    pub must_cancel: bool,
+    /// `_num_cancels_requested`.
+    pub num_cancels_requested: u32,
+    /// `_cancel_message`.
+    pub cancel_message: Option<String>,
+    /// Whether the coroutine has started (its first step ran).
+    pub started: bool,
+    /// A bookkeeping task (shutdown helpers) whose frames record no events.
+    pub internal: bool,
+}
+
+/// What kind of future-like object it is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FutKind {
+    /// `loop.create_future()`.
+    Plain,
+    /// An `asyncio.Task`.
+    Task(Box<TaskState>),
+    /// `gather`'s `_GatheringFuture`.
+    Gathering {
+        /// Children in argument order.
+        children: Vec<FutId>,
+        /// Distinct children (`nfuts`).
+        distinct: usize,
+        /// `nfinished`.
+        finished: usize,
+        /// `return_exceptions`.
+        return_exceptions: bool,
+        /// `_cancel_requested`.
+        cancel_requested: bool,
+    },
+    /// `shield`'s outer future, with its inner.
+    ShieldOuter(FutId),
+}
+
+/// One future (or task).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fut {
+    /// Name shown in traces (task name or variable).
+    pub name: String,
+    /// State.
+    pub state: FutState,
+    /// `_callbacks`, in order.
+    pub callbacks: Vec<Callback>,
+    /// `__log_traceback`: an exception is set and nobody retrieved it.
+    pub log_traceback: bool,
+    /// `_cancel_message`.
+    pub cancel_message: Option<String>,
+    /// `_cancelled_exc`: the CancelledError to hand out once.
+    pub cancelled_exc: Option<ExcId>,
+    /// Future, task, gathering future...
+    pub kind: FutKind,
+}
+
+/// A Timeout context manager (`asyncio.timeouts.Timeout`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeoutCm {
+    /// `_state`.
+    pub state: TimeoutState,
+    /// `_when`.
+    pub when: Option<f64>,
+    /// `_timeout_handler`.
+    pub handler: Option<TimerId>,
+    /// `_task`.
+    pub task: Option<FutId>,
+    /// `_cancelling`.
+    pub cancelling: u32,
+}
+
+/// `asyncio.timeouts._State`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeoutState {
+    /// Created, not entered.
+    Created,
+    /// Inside the block.
+    Entered,
+    /// Deadline passed, cancel sent.
+    Expiring,
+    /// Exited after expiring.
+    Expired,
+    /// Exited normally.
+    Exited,
+}
+
+/// A TaskGroup (`asyncio.taskgroups.TaskGroup`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskGroupState {
+    /// `_entered`.
+    pub entered: bool,
+    /// `_exiting`.
+    pub exiting: bool,
+    /// `_aborting`.
+    pub aborting: bool,
+    /// `_parent_task`.
+    pub parent: FutId,
+    /// `_parent_cancel_requested`.
+    pub parent_cancel_requested: bool,
+    /// `_tasks` (a set in Python: iteration order is not defined).
+    pub tasks: BTreeSet<FutId>,
+    /// `_errors`.
+    pub errors: Vec<ExcId>,
+    /// `_base_error`.
+    pub base_error: Option<ExcId>,
+    /// `_on_completed_fut`.
+    pub on_completed: Option<FutId>,
+}
+
+/// `asyncio.wait`'s shared state (`counter`, `waiter`, `timeout_handle`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitState {
+    /// Remaining count.
+    pub counter: usize,
+    /// The waiter future.
+    pub waiter: FutId,
+    /// The timeout handle.
+    pub timeout: Option<TimerId>,
+    /// `return_when`.
+    pub return_when: crate::scenario::ReturnWhen,
+}
+
+/// What a scenario variable holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Obj {
+    /// A task or future.
+    Fut(FutId),
+    /// A Timeout object.
+    Timeout(CmId),
+    /// A TaskGroup.
+    Group(TgId),
+    /// A plain value.
+    Value(Value),
+}
+
+/// How `run_forever` ended early: a BaseException escaped a callback.
+pub type Escaped = ExcId;
+
+/// Everything of one run.
+#[derive(Clone, Debug)]
+pub struct World {
+    /// The profile reproduced.
+    pub profile: Profile,
+    /// The scenario.
+    pub scenario: std::rc::Rc<Scenario>,
+    /// The class hierarchy.
+    pub hierarchy: Hierarchy,
+    /// `loop.time()`.
+    pub now: f64,
+    /// `_ready`.
+    pub ready: VecDeque<Handle>,
+    /// `_scheduled` (a heap of timer ids ordered by `when`).
+    pub scheduled: Vec<TimerId>,
+    /// `_timer_cancelled_count`.
+    pub timer_cancelled_count: usize,
+    /// `_stopping`.
+    pub stopping: bool,
+    /// All timers ever made.
+    pub timers: Vec<Timer>,
+    /// All futures and tasks.
+    pub futures: Vec<Fut>,
+    /// All exceptions.
+    pub excs: Vec<ExcObj>,
+    /// Timeout objects.
+    pub timeouts: Vec<TimeoutCm>,
+    /// Task groups.
+    pub groups: Vec<TaskGroupState>,
+    /// `asyncio.wait` states.
+    pub waits: Vec<WaitState>,
+    /// The scenario's variables.
+    pub vars: BTreeMap<String, Obj>,
+    /// The loop's exception handler.
+    pub handler: HandlerSpec,
+    /// Debug mode.
+    pub debug: bool,
+    /// The task whose step is running.
+    pub current: Option<FutId>,
+    /// The main task.
+    pub main: Option<FutId>,
+    /// `Runner._interrupt_count`.
+    pub interrupt_count: u32,
+    /// Runner.run's SIGINT handler is installed (only while the main task runs).
+    pub sigint_installed: bool,
+    /// Tasks created so far (for default names).
+    pub tasks_created: u32,
+    /// Callbacks and statements executed.
+    pub steps: u64,
+    /// A limit was reached: the run stops.
+    pub limit: Option<String>,
+    /// The trace being written.
+    pub events: Vec<Event>,
+    /// Clause ids cited by transitions since the last event.
+    pending_clauses: Vec<&'static str>,
+    /// Scripted answers for choice points, taken modulo the number of options
+    /// (missing: 0, the canonical choice).
+    pub choice_script: Vec<usize>,
+    /// Choice points met: how many options each had.
+    pub choices_met: Vec<usize>,
+}
+
+impl World {
+    /// A fresh world for `scenario` under `profile`.
+    pub fn new(
+        scenario: std::rc::Rc<Scenario>,
+        profile: Profile,
+        choice_script: Vec<usize>,
+    ) -> Result<World, String> {
+        let hierarchy = Hierarchy::with_user_classes(&scenario.exceptions)?;
+        let debug = scenario.debug;
+        Ok(World {
+            profile,
+            scenario,
+            hierarchy,
+            now: 0.0,
+            ready: VecDeque::new(),
+            scheduled: Vec::new(),
+            timer_cancelled_count: 0,
+            stopping: false,
+            timers: Vec::new(),
+            futures: Vec::new(),
+            excs: Vec::new(),
+            timeouts: Vec::new(),
+            groups: Vec::new(),
+            waits: Vec::new(),
+            vars: BTreeMap::new(),
+            handler: HandlerSpec::Default,
+            debug,
+            current: None,
+            main: None,
+            interrupt_count: 0,
+            sigint_installed: false,
+            tasks_created: 0,
+            steps: 0,
+            limit: None,
+            events: Vec::new(),
+            pending_clauses: Vec::new(),
+            choice_script,
+            choices_met: Vec::new(),
+        })
+    }
+
+    // ----- the trace -------------------------------------------------------------------
+
+    /// Note that the transition under way implements `id` (use with `cite!`).
+    pub fn cite(&mut self, id: &'static str) {
+        if !self.pending_clauses.contains(&id) {
+            self.pending_clauses.push(id);
+        }
+    }
+
+    /// Write an event for the current task, carrying the clauses cited since the last one.
+    pub fn emit(&mut self, kind: EventKind) {
+        let task = self
+            .current
+            .map(|t| self.futures[t.0 as usize].name.clone());
+        self.emit_for(task, kind);
+    }
+
+    /// Write an event attributed to a named task (or the loop).
+    pub fn emit_for(&mut self, task: Option<String>, kind: EventKind) {
+        let clauses = std::mem::take(&mut self.pending_clauses);
+        self.events.push(Event {
+            time: self.now,
+            task,
+            kind,
+            clauses,
+        });
+    }
+
+    // ----- objects ---------------------------------------------------------------------
+
+    /// Make an exception instance.
+    pub fn new_exc(&mut self, class: &str, args: Vec<Value>) -> ExcId {
+        let class = self.hierarchy.canonical(class).to_string();
+        self.excs.push(ExcObj {
+            class,
+            args,
+            cause: None,
+            group: Vec::new(),
+        });
+        ExcId(self.excs.len() as u32 - 1)
+    }
+
+    /// An exception as traces show it.
+    pub fn exc_view(&self, e: ExcId) -> ExcView {
+        let obj = &self.excs[e.0 as usize];
+        ExcView {
+            class: obj.class.clone(),
+            args: obj.args.clone(),
+            group: obj.group.iter().map(|g| self.exc_view(*g)).collect(),
+        }
+    }
+
+    /// `isinstance(e, class)`.
+    pub fn exc_is(&self, e: ExcId, class: &str) -> bool {
+        self.hierarchy
+            .is_subclass(&self.excs[e.0 as usize].class, class)
+    }
+
+    /// An outcome for the trace.
+    pub fn outcome_of(&self, r: &Result<Value, ExcId>) -> Outcome {
+        match r {
+            Ok(v) => Outcome::Value { value: v.clone() },
+            Err(e) => Outcome::Raised {
+                exc: self.exc_view(*e),
+            },
+        }
+    }
+
+    /// A new plain future (`loop.create_future()`).
+    pub fn new_future(&mut self, name: &str) -> FutId {
+        self.futures.push(Fut {
+            name: name.to_string(),
+            state: FutState::Pending,
+            callbacks: Vec::new(),
+            log_traceback: false,
+            cancel_message: None,
+            cancelled_exc: None,
+            kind: FutKind::Plain,
+        });
+        FutId(self.futures.len() as u32 - 1)
+    }
+
+    /// The future with this id.
+    pub fn fut(&self, f: FutId) -> &Fut {
+        &self.futures[f.0 as usize]
+    }
+
+    /// The future with this id, mutably.
+    pub fn fut_mut(&mut self, f: FutId) -> &mut Fut {
+        &mut self.futures[f.0 as usize]
+    }
+
+    /// Is it a task?
+    pub fn is_task(&self, f: FutId) -> bool {
+        matches!(self.fut(f).kind, FutKind::Task(_))
+    }
+
+    /// The task state of a task.
+    pub fn task(&self, t: FutId) -> &TaskState {
+        match &self.fut(t).kind {
+            FutKind::Task(ts) => ts,
+            _ => panic!("model invariant: {t:?} is not a task"),
+        }
+    }
+
+    /// The task state of a task, mutably.
+    pub fn task_mut(&mut self, t: FutId) -> &mut TaskState {
+        match &mut self.fut_mut(t).kind {
+            FutKind::Task(ts) => ts,
+            _ => panic!("model invariant: {t:?} is not a task"),
+        }
+    }
+
+    /// `fut.done()`.
+    pub fn done(&self, f: FutId) -> bool {
+        !matches!(self.fut(f).state, FutState::Pending)
+    }
+
+    /// `fut.cancelled()`.
+    pub fn cancelled(&self, f: FutId) -> bool {
+        matches!(self.fut(f).state, FutState::Cancelled)
+    }
+
+    // ----- scheduling ------------------------------------------------------------------
+
+    /// `loop.call_soon(...)`.
+    pub fn call_soon(&mut self, h: Handle) {
+        self.ready.push_back(h);
+    }
+
+    /// `loop.call_at(when, ...)`.
+    pub fn call_at(&mut self, when: f64, action: TimerAction) -> TimerId {
+        self.timers.push(Timer {
+            when,
+            action,
+            cancelled: false,
+            scheduled: true,
+        });
+        let id = TimerId(self.timers.len() as u32 - 1);
+        let timers = &self.timers;
+        heapq::push(&mut self.scheduled, id, |a, b| {
+            timers[a.0 as usize].when < timers[b.0 as usize].when
+        });
+        id
+    }
+
+    /// `loop.call_later(delay, ...)`: `call_at(self.time() + delay, ...)`.
+    pub fn call_later(&mut self, delay: f64, action: TimerAction) -> TimerId {
+        self.call_at(self.now + delay, action)
+    }
+
+    /// A handle made by `call_soon` whose callback is a timer action (so it can be
+    /// cancelled like a timer: `Timeout.reschedule` to a past deadline does this).
+    pub fn call_soon_timer(&mut self, action: TimerAction) -> TimerId {
+        self.timers.push(Timer {
+            when: self.now,
+            action,
+            cancelled: false,
+            scheduled: false,
+        });
+        let id = TimerId(self.timers.len() as u32 - 1);
+        self.ready.push_back(Handle::Timer(id));
+        id
+    }
+
+    /// `handle.cancel()` (TimerHandle.cancel calls `_timer_handle_cancelled` when scheduled).
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        let t = &mut self.timers[id.0 as usize];
+        if !t.cancelled {
+            t.cancelled = true;
+            if t.scheduled {
+                self.timer_cancelled_count += 1;
+            }
+        }
+    }
+
+    /// A choice among `n` options (documented as undefined order); canonical is 0.
+    pub fn choose(&mut self, n: usize) -> usize {
+        if n <= 1 {
+            return 0;
+        }
+        let k = self.choices_met.len();
+        self.choices_met.push(n);
+        self.choice_script.get(k).map(|c| c % n).unwrap_or(0)
+    }
+
+    /// Iterate a Python set of tasks: every order is allowed; canonical is creation order.
+    pub fn set_order(&mut self, mut items: Vec<FutId>) -> Vec<FutId> {
+        items.sort();
+        let mut out = Vec::with_capacity(items.len());
+        while !items.is_empty() {
+            let k = self.choose(items.len());
+            out.push(items.remove(k));
+        }
+        out
+    }
+
+    /// Count a step against the limit; false once the limit is reached.
+    pub fn charge_step(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps > self.scenario.limits.steps_max {
+            if self.limit.is_none() {
+                self.limit = Some(format!(
+                    "steps_max {} reached",
+                    self.scenario.limits.steps_max
+                ));
+            }
+            return false;
+        }
+        true
+    }
+
+    // ----- the loop --------------------------------------------------------------------
+
+    /// `loop.run_forever()` until `stop()`: Ok when stopped, Err when a BaseException
+    /// escaped a callback (KeyboardInterrupt, SystemExit), or a limit was reached.
+    pub fn run_forever(&mut self) -> Result<(), Escaped> {
+        let result = loop {
+            if self.limit.is_some() {
+                break Ok(());
+            }
+            if let Err(e) = self.run_once() {
+                break Err(e);
+            }
+            if self.stopping {
+                break Ok(());
+            }
+        };
+        self.stopping = false;
+        result
+    }
+
+    /// `BaseEventLoop._run_once`.
+    fn run_once(&mut self) -> Result<(), Escaped> {
+        let sched_count = self.scheduled.len();
+        if sched_count > MIN_SCHEDULED_TIMER_HANDLES
+            && (self.timer_cancelled_count as f64 / sched_count as f64)
+                > MIN_CANCELLED_TIMER_HANDLES_FRACTION
+        {
+            let mut kept = Vec::new();
+            for id in std::mem::take(&mut self.scheduled) {
+                if self.timers[id.0 as usize].cancelled {
+                    self.timers[id.0 as usize].scheduled = false;
+                } else {
+                    kept.push(id);
+                }
+            }
+            let timers = &self.timers;
+            heapq::heapify(&mut kept, |a, b| {
+                timers[a.0 as usize].when < timers[b.0 as usize].when
+            });
+            self.scheduled = kept;
+            self.timer_cancelled_count = 0;
+        } else {
+            while let Some(&head) = self.scheduled.first() {
+                if !self.timers[head.0 as usize].cancelled {
+                    break;
+                }
+                self.timer_cancelled_count -= 1;
+                let timers = &self.timers;
+                let id = heapq::pop(&mut self.scheduled, |a, b| {
+                    timers[a.0 as usize].when < timers[b.0 as usize].when
+                });
+                if let Some(id) = id {
+                    self.timers[id.0 as usize].scheduled = false;
+                }
+            }
+        }
+
+        // The selector's timeout is where virtual time advances.
+        if self.ready.is_empty() && !self.stopping {
+            match self.scheduled.first() {
+                Some(&head) => {
+                    let when = self.timers[head.0 as usize].when;
+                    let timeout = (when - self.now).max(0.0).min(MAXIMUM_SELECT_TIMEOUT);
+                    self.now += timeout;
+                }
+                None => {
+                    self.limit = Some("deadlock: nothing is ready and no timer is set".into());
+                    return Ok(());
+                }
+            }
+        }
+        if self.now > self.scenario.limits.horizon_secs {
+            self.limit = Some(format!(
+                "horizon {} s passed",
+                self.scenario.limits.horizon_secs
+            ));
+            return Ok(());
+        }
+
+        let end_time = self.now + CLOCK_RESOLUTION;
+        while let Some(&head) = self.scheduled.first() {
+            if self.timers[head.0 as usize].when >= end_time {
+                break;
+            }
+            let timers = &self.timers;
+            let id = heapq::pop(&mut self.scheduled, |a, b| {
+                timers[a.0 as usize].when < timers[b.0 as usize].when
+            });
+            if let Some(id) = id {
+                self.timers[id.0 as usize].scheduled = false;
+                self.ready.push_back(Handle::Timer(id));
+            }
+        }
+
+        let ntodo = self.ready.len();
+        for _ in 0..ntodo {
+            let Some(handle) = self.ready.pop_front() else {
+                break;
+            };
+            if let Handle::Timer(id) = handle {
+                if self.timers[id.0 as usize].cancelled {
+                    continue;
+                }
+            }
+            if !self.charge_step() {
+                return Ok(());
+            }
+            let t0 = self.now;
+            let label = self.handle_label(&handle);
+            self.run_handle(handle)?;
+            if self.debug {
+                let dt = self.now - t0;
+                if dt >= SLOW_CALLBACK_DURATION {
+                    self.cite(crate::cite!("asyncio.reporting.debug.slow_callback_logged"));
+                    self.emit_for(
+                        None,
+                        EventKind::Log {
+                            level: "WARNING".into(),
+                            message: format!("Executing {label} took {dt:.3} seconds"),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_label(&self, h: &Handle) -> String {
+        match h {
+            Handle::Step(t, _) => format!("<Task {}>", self.fut(*t).name),
+            Handle::Done(_, f) => format!("<Handle done callback of {}>", self.fut(*f).name),
+            Handle::Timer(_) => "<TimerHandle>".into(),
+            Handle::Noop => "<Handle>".into(),
+        }
+    }
+
+    fn run_handle(&mut self, h: Handle) -> Result<(), Escaped> {
+        match h {
+            Handle::Step(t, exc) => self.task_step(t, exc),
+            Handle::Done(cb, f) => self.run_callback(cb, f),
+            Handle::Timer(id) => {
+                let action = self.timers[id.0 as usize].action.clone();
+                self.run_timer(action)
+            }
+            Handle::Noop => Ok(()),
+        }
+    }
+
+    fn run_timer(&mut self, action: TimerAction) -> Result<(), Escaped> {
+        match action {
+            TimerAction::SetResultUnlessCancelled(f, v) => {
+                if !self.cancelled(f) {
+                    self.future_set_result(f, v);
+                }
+                Ok(())
+            }
+            TimerAction::TimeoutFire(cm) => {
+                self.timeout_on_timeout(cm);
+                Ok(())
+            }
+            TimerAction::ReleaseWaiter(w) | TimerAction::WaitTimeout(w) => {
+                if !self.done(w) {
+                    self.future_set_result(w, Value::None);
+                }
+                Ok(())
+            }
+            TimerAction::Sigint => self.on_sigint(),
+        }
+    }
+
+    /// Run a done callback (`Handle._run`); an Exception from a user callback is
+    /// reported to the handler and the loop goes on.
+    fn run_callback(&mut self, cb: Callback, f: FutId) -> Result<(), Escaped> {
+        match cb {
+            Callback::Wakeup(t) => self.task_wakeup(t, f),
+            Callback::GatherChild(outer) => {
+                self.gather_done_callback(outer, f);
+                Ok(())
+            }
+            Callback::ShieldInner(outer) => {
+                self.shield_inner_done(outer, f);
+                Ok(())
+            }
+            Callback::ShieldOuter(inner) => {
+                self.shield_outer_done(inner, f);
+                Ok(())
+            }
+            Callback::ReleaseWaiter(w) => {
+                if !self.done(w) {
+                    self.future_set_result(w, Value::None);
+                }
+                Ok(())
+            }
+            Callback::WaitCompletion(i) => {
+                self.wait_on_completion(i, f);
+                Ok(())
+            }
+            Callback::TaskGroupDone(tg) => {
+                self.task_group_on_task_done(tg, f);
+                Ok(())
+            }
+            Callback::RunUntilComplete => {
+                self.run_until_complete_cb(f);
+                Ok(())
+            }
+            Callback::User(spec, target) => {
+                self.user_callback(spec, target, f);
+                Ok(())
+            }
+        }
+    }
+}
