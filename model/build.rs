@@ -16,12 +16,15 @@ fn collect(dir: &Path, out: &mut Vec<String>) {
             collect(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
             let text = fs::read_to_string(&path).expect("model source is UTF-8");
+            // `cite!("id")`, possibly broken over lines by rustfmt.
             let mut rest = text.as_str();
-            while let Some(at) = rest.find("cite!(\"") {
-                rest = &rest[at + 7..];
-                if let Some(end) = rest.find('"') {
-                    out.push(rest[..end].to_string());
-                    rest = &rest[end..];
+            while let Some(at) = rest.find("cite!(") {
+                rest = rest[at + 6..].trim_start();
+                if let Some(quoted) = rest.strip_prefix('"') {
+                    if let Some(end) = quoted.find('"') {
+                        out.push(quoted[..end].to_string());
+                        rest = &quoted[end..];
+                    }
                 }
             }
         }

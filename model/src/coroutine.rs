@@ -893,7 +893,10 @@ impl World {
                 body,
             } => {
                 let when = match (delay, at) {
-                    (_, Some(at)) => Some(*at),
+                    (_, Some(at)) => {
+                        self.cite(cite!("asyncio.timeouts.timeout_at.absolute"));
+                        Some(*at)
+                    }
                     (Some(d), None) => Some(self.now + d),
                     (None, None) => None,
                 };
@@ -1088,6 +1091,41 @@ impl World {
                 self.cite(cite!("asyncio.reporting.blocking.delays_everything"));
                 self.now += seconds;
                 Exec::Next
+            }
+            Stmt::SetExceptionHandler {
+                handler: crate::scenario::HandlerSpec::Invalid,
+            } => {
+                self.cite(cite!("asyncio.reporting.handler.not_callable_type_error"));
+                let e = self.new_exc(
+                    "TypeError",
+                    vec![Value::Str(
+                        "A callable object or None is expected, got 42".into(),
+                    )],
+                );
+                self.call_event("loop.set_exception_handler(42)".into(), &Err(e));
+                Exec::Signal(Signal::Raising(e))
+            }
+            Stmt::CallExceptionHandler { message } => {
+                self.cite(cite!(
+                    "asyncio.reporting.call_exception_handler.message_required"
+                ));
+                self.call_exception_handler(message.clone(), &["message"], None, false);
+                Exec::Next
+            }
+            Stmt::NestedRun { coro } => {
+                self.cite(cite!("asyncio.runners.run.nested_loop_runtime_error"));
+                let e = self.new_exc(
+                    "RuntimeError",
+                    vec![Value::Str(
+                        "asyncio.run() cannot be called from a running event loop".into(),
+                    )],
+                );
+                self.call_event(format!("asyncio.run({coro}())"), &Err(e));
+                self.emit(EventKind::Warning {
+                    category: "RuntimeWarning".into(),
+                    message: format!("coroutine '{coro}' was never awaited"),
+                });
+                Exec::Signal(Signal::Raising(e))
             }
             Stmt::SetExceptionHandler { handler } => {
                 match handler {

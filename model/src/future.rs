@@ -48,6 +48,7 @@ impl World {
         }
         fut.state = FutState::Cancelled;
         fut.cancel_message = msg;
+        self.cite(cite!("asyncio.futures.cancel.pending_cancels"));
         self.schedule_callbacks(f);
         self.note_task_done(f);
         true

@@ -25,8 +25,11 @@ impl World {
         let exception = exc.map(|e| self.exc_view(e));
         self.cite(cite!("asyncio.reporting.handler.context_keys"));
         match self.handler {
-            HandlerSpec::Default => {
+            // Setting an invalid handler raised and left the handler as it was; the model
+            // never stores `Invalid`, so it reports like the default.
+            HandlerSpec::Default | HandlerSpec::Invalid => {
                 self.cite(cite!("asyncio.reporting.default_handler.logs_error"));
+                self.cite(cite!("asyncio.reporting.logger.asyncio"));
                 self.emit_for(
                     None,
                     EventKind::Report {
@@ -118,6 +121,7 @@ impl World {
                 self.call_exception_handler(message.into(), &keys, Some(*e), true);
             } else if fut.state == FutState::Pending && self.is_task(f) {
                 self.cite(cite!("asyncio.reporting.destroyed_pending.task"));
+                self.cite(cite!("asyncio.reporting.handler.exception_may_be_missing"));
                 self.call_exception_handler(
                     "Task was destroyed but it is pending!".into(),
                     &["message", "task"],

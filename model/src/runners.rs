@@ -31,6 +31,9 @@ pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<T
 
 impl World {
     fn run_main(&mut self) {
+        if self.debug {
+            self.cite(cite!("asyncio.reporting.debug.enabled_by"));
+        }
         let frame = self.coroutine_frame("main");
         let main = self.create_task(frame, Some("main".into()), false);
         self.main = Some(main);
@@ -132,6 +135,7 @@ impl World {
         let main = self.main.expect("the runner has a main task");
         if self.interrupt_count == 1 && !self.done(main) {
             self.cite(cite!("asyncio.runners.keyboard_interrupt.main_cancelled"));
+            self.cite(cite!("asyncio.runners.keyboard_interrupt.finally_runs"));
             self.task_cancel(main, None);
             self.call_soon(crate::world::Handle::Noop);
             return Ok(());

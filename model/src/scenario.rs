@@ -126,6 +126,8 @@ pub enum HandlerSpec {
     Record,
     /// A custom handler that raises RuntimeError.
     Raise,
+    /// Not callable (`loop.set_exception_handler(42)`): TypeError.
+    Invalid,
 }
 
 /// `asyncio.wait(..., return_when=...)`.
@@ -394,6 +396,16 @@ pub enum Stmt {
         /// Which handler.
         handler: HandlerSpec,
     },
+    /// `loop.call_exception_handler({'message': message})`.
+    CallExceptionHandler {
+        /// The context's message.
+        message: String,
+    },
+    /// `asyncio.run(coro())` called from inside the running loop.
+    NestedRun {
+        /// Coroutine function.
+        coro: String,
+    },
     /// A label in the trace.
     Mark {
         /// Label.
@@ -446,11 +458,14 @@ impl Scenario {
             ));
         }
         let hierarchy = Hierarchy::with_user_classes(&self.exceptions)?;
-        if self.limits.steps_max == 0 || !(self.limits.horizon_secs > 0.0) {
+        if self.limits.steps_max == 0
+            || self.limits.horizon_secs.is_nan()
+            || self.limits.horizon_secs <= 0.0
+        {
             return Err("limits must be positive".into());
         }
         for i in &self.interrupts {
-            if !(i.at >= 0.0) || !i.at.is_finite() {
+            if !i.at.is_finite() || i.at < 0.0 {
                 return Err(format!(
                     "interrupt time {} must be a finite time >= 0",
                     i.at
@@ -495,14 +510,16 @@ impl Scenario {
             };
             match stmt {
                 Stmt::Sleep { delay, .. } => delay_ok(*delay, problems),
-                Stmt::Block { seconds } => {
-                    if !(*seconds >= 0.0 && seconds.is_finite()) {
-                        problems.push(format!("{here}: block seconds must be finite and >= 0"));
-                    }
+                Stmt::Block { seconds } if !seconds.is_finite() || *seconds < 0.0 => {
+                    problems.push(format!("{here}: block seconds must be finite and >= 0"));
                 }
                 Stmt::CreateTask { coro, .. }
                 | Stmt::GroupTask { coro, .. }
+                | Stmt::NestedRun { coro }
                 | Stmt::CallUnawaited { coro } => coro_exists(coro, problems),
+                Stmt::AsCompleted { .. } => problems.push(format!(
+                    "{here}: as_completed is not in the model yet (see the issue tracker)"
+                )),
                 Stmt::Await { target, .. }
                 | Stmt::WaitFor { target, .. }
                 | Stmt::Shield { target, .. } => {

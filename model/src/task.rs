@@ -112,6 +112,7 @@ impl World {
                 if self.exc_is(e, "KeyboardInterrupt") || self.exc_is(e, "SystemExit") =>
             {
                 self.cite(cite!("asyncio.tasks.base_exception.propagates_out_of_loop"));
+                self.cite(cite!("asyncio.runners.keyboard_interrupt.raised_in_task"));
                 self.future_set_exception(t, e);
                 Err(e)
             }

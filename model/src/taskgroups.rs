@@ -169,6 +169,9 @@ impl World {
                     }
                 }
                 *propagate = exc.filter(|e| self.is_cancel_class(*e));
+                if propagate.is_some() && !self.group(tg).parent_cancel_requested {
+                    self.cite(cite!("asyncio.taskgroups.external_cancel.propagates"));
+                }
                 if !self.profile.task_group_uncancel_after_wait()
                     && self.group(tg).parent_cancel_requested
                     && self.task_uncancel(parent) == 0

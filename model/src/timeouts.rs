@@ -133,15 +133,24 @@ impl World {
                     ));
                 }
                 if remaining > entry_count && exc.is_some() {
+                    // A count above the entry value: someone else's cancel, or one a
+                    // coroutine swallowed without uncancel() -- indistinguishable here.
                     self.cite(cite!(
                         "asyncio.timeouts.timeout.external_cancel_not_converted"
                     ));
-                    self.cite(cite!("asyncio.timeouts.timeout.nested_safe"));
+                    self.cite(cite!("asyncio.cancellation.uncancel.needed_to_suppress"));
                 }
                 Ok(())
             }
             TimeoutState::Entered => {
                 self.timeouts[cm.0 as usize].state = TimeoutState::Exited;
+                if exc.is_some_and(|e| self.exc_is(e, "asyncio.CancelledError")) {
+                    // Not this timeout's cancellation (an outer one's, or from outside).
+                    self.cite(cite!(
+                        "asyncio.timeouts.timeout.external_cancel_not_converted"
+                    ));
+                    self.cite(cite!("asyncio.timeouts.timeout.nested_safe"));
+                }
                 Ok(())
             }
             other => {

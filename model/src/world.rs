@@ -317,8 +317,9 @@ pub struct World {
     pub limit: Option<String>,
     /// The trace being written.
     pub events: Vec<Event>,
-    /// Clause ids cited by transitions since the last event.
-    pending_clauses: Vec<&'static str>,
+    /// Clause ids cited by transitions and not yet on an event, with the task that
+    /// was running when they were cited (so they land on that task's next event).
+    pending_clauses: Vec<(Option<FutId>, &'static str)>,
     /// Scripted answers for choice points, taken modulo the number of options
     /// (missing: 0, the canonical choice).
     pub choice_script: Vec<usize>,
@@ -371,8 +372,9 @@ impl World {
 
     /// Note that the transition under way implements `id` (use with `cite!`).
     pub fn cite(&mut self, id: &'static str) {
-        if !self.pending_clauses.contains(&id) {
-            self.pending_clauses.push(id);
+        let entry = (self.current, id);
+        if !self.pending_clauses.contains(&entry) {
+            self.pending_clauses.push(entry);
         }
     }
 
@@ -384,9 +386,24 @@ impl World {
         self.emit_for(task, kind);
     }
 
-    /// Write an event attributed to a named task (or the loop).
+    /// Write an event attributed to a named task (or the loop). It carries the clauses
+    /// cited while that task (or, for loop events, anything) was running; the run's last
+    /// event takes whatever is left.
     pub fn emit_for(&mut self, task: Option<String>, kind: EventKind) {
-        let clauses = std::mem::take(&mut self.pending_clauses);
+        let last = matches!(kind, EventKind::Finished { .. } | EventKind::Limit { .. });
+        let mut clauses = Vec::new();
+        let pending = std::mem::take(&mut self.pending_clauses);
+        for (owner, id) in pending {
+            let owner_name = owner.map(|t| self.futures[t.0 as usize].name.as_str());
+            let mine = last || task.is_none() || owner.is_none() || owner_name == task.as_deref();
+            if mine {
+                if !clauses.contains(&id) {
+                    clauses.push(id);
+                }
+            } else {
+                self.pending_clauses.push((owner, id));
+            }
+        }
         self.events.push(Event {
             time: self.now,
             task,
@@ -641,8 +658,15 @@ impl World {
             match self.scheduled.first() {
                 Some(&head) => {
                     let when = self.timers[head.0 as usize].when;
-                    let timeout = (when - self.now).max(0.0).min(MAXIMUM_SELECT_TIMEOUT);
+                    // `min(max(0, when - self.time()), MAXIMUM_SELECT_TIMEOUT)`; times are never NaN.
+                    let timeout = (when - self.now).clamp(0.0, MAXIMUM_SELECT_TIMEOUT);
                     self.now += timeout;
+                    if self.debug && timeout >= 1.0 {
+                        // Even in debug mode a long select is not logged (3.11-3.13).
+                        self.cite(crate::cite!(
+                            "asyncio.reporting.debug.slow_selector_not_logged"
+                        ));
+                    }
                 }
                 None => {
                     self.limit = Some("deadlock: nothing is ready and no timer is set".into());
@@ -693,6 +717,11 @@ impl World {
                 let dt = self.now - t0;
                 if dt >= SLOW_CALLBACK_DURATION {
                     self.cite(crate::cite!("asyncio.reporting.debug.slow_callback_logged"));
+                    self.cite(crate::cite!(
+                        "asyncio.reporting.debug.slow_callback_threshold_attribute"
+                    ));
+                    self.cite(crate::cite!("asyncio.reporting.logger.asyncio"));
+                    self.cite(crate::cite!("asyncio.reporting.debug.default_log_level"));
                     self.emit_for(
                         None,
                         EventKind::Log {
