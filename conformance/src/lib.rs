@@ -5,4 +5,5 @@
 //! live check against each real runtime covers.
 
 pub mod coverage;
+pub mod generate;
 pub mod scenarios;

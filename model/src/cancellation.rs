@@ -9,7 +9,7 @@ use crate::world::{FutId, World};
 impl World {
     /// `Task.cancel(msg)`.
     pub fn task_cancel(&mut self, t: FutId, msg: Option<String>) -> bool {
-        self.fut_mut(t).log_traceback = false;
+        self.clear_log_traceback_on_cancel(t);
         if self.done(t) {
             self.cite(cite!("asyncio.cancellation.cancel.returns_false_when_done"));
             self.cite(cite!("asyncio.futures.cancel.returns_false_when_done"));

@@ -142,6 +142,7 @@ impl World {
                     }
                     FutState::Exception(e) => {
                         self.fut_mut(*child).log_traceback = false;
+                        self.fut_mut(*child).retrievals += 1;
                         self.cite(cite!(
                             "asyncio.composition.gather.return_exceptions_aggregates"
                         ));

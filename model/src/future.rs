@@ -41,8 +41,8 @@ impl World {
 
     /// `Future.cancel(msg)` (the base method; tasks and gathering futures override it).
     pub fn future_cancel_base(&mut self, f: FutId, msg: Option<String>) -> bool {
+        self.clear_log_traceback_on_cancel(f);
         let fut = self.fut_mut(f);
-        fut.log_traceback = false;
         if fut.state != FutState::Pending {
             return false;
         }
@@ -54,8 +54,36 @@ impl World {
         true
     }
 
+    /// `cancel()` clears the log flag before checking `done()`: a late cancel silences
+    /// the never-retrieved report.
+    pub fn clear_log_traceback_on_cancel(&mut self, f: FutId) {
+        let fut = self.fut_mut(f);
+        if fut.log_traceback {
+            fut.log_traceback = false;
+            fut.silenced = true;
+            self.cite(cite!(
+                "asyncio.reporting.never_retrieved.cancel_on_done_silences"
+            ));
+        }
+    }
+
     /// `fut.cancel(msg)` dispatched on the object's class.
     pub fn cancel(&mut self, f: FutId, msg: Option<String>) -> bool {
+        /// Deeper than any acyclic chain of awaits a scenario can build.
+        const CANCEL_DEPTH_MAX: u32 = 64;
+        if self.cancel_depth >= CANCEL_DEPTH_MAX {
+            if self.limit.is_none() {
+                self.limit = Some("cancel() recursion: a task awaits a gather that contains itself (CPython raises RecursionError)".into());
+            }
+            return false;
+        }
+        self.cancel_depth += 1;
+        let r = self.cancel_dispatch(f, msg);
+        self.cancel_depth -= 1;
+        r
+    }
+
+    fn cancel_dispatch(&mut self, f: FutId, msg: Option<String>) -> bool {
         match &self.fut(f).kind {
             FutKind::Task(_) => self.task_cancel(f, msg),
             FutKind::Gathering { .. } => self.gathering_cancel(f, msg),
@@ -103,6 +131,7 @@ impl World {
             }
             FutState::Exception(e) => {
                 self.fut_mut(f).log_traceback = false;
+                self.fut_mut(f).retrievals += 1;
                 self.cite(cite!("asyncio.futures.result.raises_stored_exception"));
                 self.cite(cite!("asyncio.reporting.never_retrieved.retrieval_clears"));
                 Err(e)
@@ -131,6 +160,7 @@ impl World {
             }
             FutState::Exception(e) => {
                 self.fut_mut(f).log_traceback = false;
+                self.fut_mut(f).retrievals += 1;
                 self.cite(cite!("asyncio.futures.exception.returns_exception_or_none"));
                 Ok(Some(e))
             }

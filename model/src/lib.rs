@@ -47,7 +47,7 @@ pub mod value;
 pub mod world;
 
 pub use profile::Profile;
-pub use runners::run;
+pub use runners::{run, run_world};
 pub use scenario::Scenario;
 pub use trace::Trace;
 

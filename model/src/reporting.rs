@@ -108,6 +108,7 @@ impl World {
                     )
                 };
                 self.cite(clause);
+                self.fut_mut(f).reports += 1;
                 self.cite(cite!(
                     "asyncio.reporting.unawaited_task.default_prints_and_continues"
                 ));

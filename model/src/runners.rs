@@ -17,16 +17,27 @@ use std::rc::Rc;
 /// Run a scenario under a profile. `choices` answers the choice points (documented
 /// undefined orders) in turn; missing answers take the canonical option.
 pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<Trace, String> {
-    scenario.validate()?;
-    let mut world = World::new(Rc::new(scenario.clone()), profile, choices.to_vec())?;
-    world.run_main();
+    let world = run_world(scenario, profile, choices)?;
     Ok(Trace {
         format: TRACE_FORMAT,
         scenario: scenario.name.clone(),
         profile: profile.name().to_string(),
+        steps: world.steps,
         events: world.events,
         choices: world.choices_met,
     })
+}
+
+/// Run a scenario and hand back the whole final state (for invariant checks).
+pub fn run_world(
+    scenario: &Scenario,
+    profile: Profile,
+    choices: &[usize],
+) -> Result<World, String> {
+    scenario.validate()?;
+    let mut world = World::new(Rc::new(scenario.clone()), profile, choices.to_vec())?;
+    world.run_main();
+    Ok(world)
 }
 
 impl World {

@@ -24,6 +24,15 @@ impl World {
     pub fn create_task(&mut self, frame: Frame, name: Option<String>, internal: bool) -> FutId {
         self.tasks_created += 1;
         let name = name.unwrap_or_else(|| format!("Task-{}", self.tasks_created));
+        // Names identify tasks in traces, so a reused name gets `#k` (k = how many tasks
+        // already carry it, plus one); adapters name their tasks by the same rule.
+        let uses = self.task_names.entry(name.clone()).or_insert(0);
+        *uses += 1;
+        let name = if *uses == 1 {
+            name
+        } else {
+            format!("{name}#{uses}")
+        };
         let t = self.new_future(&name);
         let name = name.clone();
         self.fut_mut(t).kind = FutKind::Task(Box::new(TaskState {

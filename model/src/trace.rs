@@ -184,6 +184,8 @@ pub struct Trace {
     pub scenario: String,
     /// Profile run.
     pub profile: String,
+    /// Loop callbacks and statements executed (the model's unit of work).
+    pub steps: u64,
     /// Events in order.
     pub events: Vec<Event>,
     /// Choice points met: at each, how many options there were (for exploration).

@@ -180,6 +180,12 @@ pub struct Fut {
     pub cancelled_exc: Option<ExcId>,
     /// Future, task, gathering future...
     pub kind: FutKind,
+    /// How often its exception was looked at (`result()`, `exception()`, an await).
+    pub retrievals: u32,
+    /// How often it was reported as never retrieved.
+    pub reports: u32,
+    /// A `cancel()` after it finished cleared its log flag without retrieving anything.
+    pub silenced: bool,
 }
 
 /// A Timeout context manager (`asyncio.timeouts.Timeout`).
@@ -311,8 +317,13 @@ pub struct World {
     pub sigint_installed: bool,
     /// Tasks created so far (for default names).
     pub tasks_created: u32,
+    /// How many tasks were given each name.
+    pub task_names: BTreeMap<String, u32>,
     /// Callbacks and statements executed.
     pub steps: u64,
+    /// Nesting of `cancel()` calls (a task awaiting a gather that contains itself makes
+    /// CPython recurse until RecursionError; the model stops with a limit instead).
+    pub cancel_depth: u32,
     /// A limit was reached: the run stops.
     pub limit: Option<String>,
     /// The trace being written.
@@ -359,7 +370,9 @@ impl World {
             interrupt_count: 0,
             sigint_installed: false,
             tasks_created: 0,
+            task_names: BTreeMap::new(),
             steps: 0,
+            cancel_depth: 0,
             limit: None,
             events: Vec::new(),
             pending_clauses: Vec::new(),
@@ -462,6 +475,9 @@ impl World {
             cancel_message: None,
             cancelled_exc: None,
             kind: FutKind::Plain,
+            retrievals: 0,
+            reports: 0,
+            silenced: false,
         });
         FutId(self.futures.len() as u32 - 1)
     }
@@ -707,7 +723,7 @@ impl World {
                     continue;
                 }
             }
-            if !self.charge_step() {
+            if self.limit.is_some() || !self.charge_step() {
                 return Ok(());
             }
             let t0 = self.now;

@@ -1,0 +1,187 @@
+//! Scenario generation: proptest strategies that reach every statement kind the model
+//! runs, for property tests now and the oracle's `fuzz` later.
+//!
+//! Generated programs are small and well-formed: coroutines `c0..c3` may await only
+//! coroutines with a higher index (no recursion), variables come from fixed pools
+//! (`t0..t3` tasks, `f0..f1` futures, `cm0` timeouts, `g0` groups), and the limits are
+//! tight. Anything the program does wrong at run time (an unbound variable, a bare
+//! `raise` outside `except`) is itself a Python-visible exception, so it is kept.
+
+use asyncspec_model::scenario::{
+    CallbackSpec, Handler, Limits, Query, ReturnWhen, Scenario, Stmt, Target, SCENARIO_FORMAT,
+};
+use asyncspec_model::value::Value;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Coroutine functions besides `main`.
+pub const COROUTINES: usize = 4;
+const TASK_VARS: &[&str] = &["t0", "t1", "t2", "t3"];
+const FUTURE_VARS: &[&str] = &["f0", "f1"];
+const DELAYS: &[f64] = &[0.0, 0.5, 1.0, 2.0, 3.0];
+const RAISED: &[&str] = &[
+    "ValueError",
+    "KeyError",
+    "RuntimeError",
+    "asyncio.CancelledError",
+];
+const CAUGHT: &[&str] = &[
+    "Exception",
+    "ValueError",
+    "asyncio.CancelledError",
+    "BaseException",
+    "TimeoutError",
+    "ExceptionGroup",
+];
+
+fn coro_name(i: usize) -> String {
+    format!("c{i}")
+}
+
+fn pick(items: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::sample::select(items).prop_map(str::to_string)
+}
+
+fn delay() -> impl Strategy<Value = f64> {
+    prop::sample::select(DELAYS)
+}
+
+fn opt_timeout() -> impl Strategy<Value = Option<f64>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(0.0)),
+        Just(Some(0.5)),
+        Just(Some(2.0))
+    ]
+}
+
+/// Something to await from coroutine `owner` (`None` for main): a later coroutine or a variable.
+fn target(owner: Option<usize>) -> BoxedStrategy<Target> {
+    let first = owner.map_or(0, |i| i + 1);
+    let var = prop_oneof![pick(TASK_VARS), pick(FUTURE_VARS)].prop_map(Target::Var);
+    if first >= COROUTINES {
+        var.boxed()
+    } else {
+        prop_oneof![
+            (first..COROUTINES).prop_map(|k| Target::Coro(coro_name(k))),
+            var
+        ]
+        .boxed()
+    }
+}
+
+fn leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
+    let any_coro = (0..COROUTINES).prop_map(coro_name);
+    prop_oneof![
+        3 => delay().prop_map(|d| Stmt::Sleep { delay: d, result: Value::None, var: None }),
+        1 => Just(Stmt::Checkpoint),
+        3 => (any_coro.clone(), pick(TASK_VARS)).prop_map(|(coro, var)| Stmt::CreateTask { coro, var: Some(var), name: None }),
+        3 => target(owner).prop_map(|target| Stmt::Await { target, var: None }),
+        2 => (prop_oneof![pick(TASK_VARS), pick(FUTURE_VARS)], prop::option::of(Just("why".to_string())))
+            .prop_map(|(target, msg)| Stmt::Cancel { target, msg }),
+        1 => pick(TASK_VARS).prop_map(|task| Stmt::Cancelling { task }),
+        1 => pick(TASK_VARS).prop_map(|task| Stmt::Uncancel { task }),
+        2 => pick(RAISED).prop_map(|class| Stmt::Raise { class, args: vec![Value::Str("x".into())] }),
+        1 => Just(Stmt::Reraise),
+        1 => (0i64..3).prop_map(|v| Stmt::Return { value: Value::Int(v) }),
+        2 => (prop::collection::vec(target(owner), 1..3), any::<bool>())
+            .prop_map(|(items, return_exceptions)| Stmt::Gather { items, return_exceptions, var: None }),
+        2 => (target(owner), opt_timeout()).prop_map(|(target, timeout)| Stmt::WaitFor { target, timeout, var: None }),
+        1 => target(owner).prop_map(|target| Stmt::Shield { target, var: None }),
+        1 => pick(FUTURE_VARS).prop_map(|var| Stmt::NewFuture { var }),
+        1 => (pick(FUTURE_VARS), 0i64..3).prop_map(|(future, v)| Stmt::SetResult { future, value: Value::Int(v) }),
+        1 => pick(FUTURE_VARS).prop_map(|future| Stmt::SetException { future, class: "ValueError".into(), args: vec![] }),
+        1 => (prop::collection::vec(pick(TASK_VARS), 0..3), prop::option::of(Just(1.0)),
+              prop_oneof![Just(ReturnWhen::AllCompleted), Just(ReturnWhen::FirstCompleted), Just(ReturnWhen::FirstException)])
+            .prop_map(|(items, timeout, return_when)| Stmt::Wait { items, timeout, return_when }),
+        1 => (pick(TASK_VARS), prop_oneof![Just(Query::Done), Just(Query::Cancelled)]).prop_map(|(target, what)| Stmt::Query { target, what }),
+        1 => pick(TASK_VARS).prop_map(|target| Stmt::Result { target, var: None }),
+        1 => pick(TASK_VARS).prop_map(|target| Stmt::Exception { target }),
+        1 => pick(TASK_VARS).prop_map(|target| Stmt::AddDoneCallback { target, callback: CallbackSpec::Record }),
+        1 => (0..COROUTINES).prop_map(|k| Stmt::CallUnawaited { coro: coro_name(k) }),
+        1 => Just(Stmt::Block { seconds: 0.2 }),
+        1 => Just(Stmt::Mark { label: "m".into() }),
+        1 => (any_coro, pick(TASK_VARS)).prop_map(|(coro, var)| Stmt::GroupTask { group: "g0".into(), coro, var: Some(var) }),
+    ]
+    .boxed()
+}
+
+fn block(
+    owner: Option<usize>,
+    depth: u32,
+    len: std::ops::Range<usize>,
+) -> BoxedStrategy<Rc<[Stmt]>> {
+    prop::collection::vec(stmt(owner, depth), len)
+        .prop_map(Rc::from)
+        .boxed()
+}
+
+fn stmt(owner: Option<usize>, depth: u32) -> BoxedStrategy<Stmt> {
+    if depth == 0 {
+        return leaf(owner);
+    }
+    let handler = (pick(CAUGHT), block(owner, depth - 1, 0..3)).prop_map(|(class, body)| Handler {
+        class,
+        name: None,
+        body,
+    });
+    prop_oneof![
+        6 => leaf(owner),
+        2 => (block(owner, depth - 1, 1..4), prop::collection::vec(handler, 0..3),
+              prop::option::of(block(owner, depth - 1, 1..2)), prop::option::of(block(owner, depth - 1, 1..3)))
+            .prop_map(|(body, handlers, orelse, finally)| Stmt::Try { body, handlers, orelse, finally }),
+        1 => (prop_oneof![Just(None), Just(Some(0.5)), Just(Some(1.0)), Just(Some(3.0))], block(owner, depth - 1, 1..4))
+            .prop_map(|(delay, body)| Stmt::Timeout { delay, at: None, var: Some("cm0".into()), body }),
+        1 => block(owner, depth - 1, 1..4).prop_map(|body| Stmt::TaskGroup { var: "g0".into(), body }),
+    ]
+    .boxed()
+}
+
+/// A whole scenario.
+pub fn scenario() -> impl Strategy<Value = Scenario> {
+    let coroutines: Vec<BoxedStrategy<Rc<[Stmt]>>> =
+        (0..COROUTINES).map(|i| block(Some(i), 1, 1..5)).collect();
+    (block(None, 2, 1..7), coroutines, any::<bool>()).prop_map(|(main, bodies, debug)| {
+        let coroutines: BTreeMap<String, Rc<[Stmt]>> = bodies
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| (coro_name(i), b))
+            .collect();
+        Scenario {
+            name: "generated".into(),
+            description: String::new(),
+            format: SCENARIO_FORMAT,
+            debug,
+            exceptions: BTreeMap::new(),
+            main,
+            coroutines,
+            interrupts: Vec::new(),
+            limits: Limits {
+                steps_max: 20_000,
+                horizon_secs: 1_000.0,
+            },
+        }
+    })
+}
+
+/// The same `n` scenarios for a seed, every time (for benchmarks and fixed-seed runs).
+pub fn fixed_set(seed: u64, n: usize) -> Vec<Scenario> {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let strategy = scenario();
+    (0..n)
+        .map(|i| {
+            let mut s = strategy
+                .new_tree(&mut runner)
+                .expect("the strategy always generates")
+                .current();
+            s.name = format!("generated-{seed}-{i}");
+            s
+        })
+        .collect()
+}

@@ -1,0 +1,91 @@
+//! Properties of the model over generated scenarios (proptest): determinism, time that
+//! never goes back, task lifecycles that only move forward, and no exception lost or
+//! reported twice.
+
+use asyncspec_conformance::generate;
+use asyncspec_model::trace::EventKind;
+use asyncspec_model::world::FutState;
+use asyncspec_model::{run, run_world, Profile};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn profile() -> impl Strategy<Value = Profile> {
+    prop::sample::select(Profile::ALL.to_vec())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn same_scenario_and_choices_give_the_byte_identical_trace(
+        s in generate::scenario(), p in profile(), choices in prop::collection::vec(0usize..8, 0..6)
+    ) {
+        let a = run(&s, p, &choices).expect("generated scenarios are valid");
+        let b = run(&s, p, &choices).expect("generated scenarios are valid");
+        prop_assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        prop_assert_eq!(a.hash64(), b.hash64());
+    }
+
+    #[test]
+    fn virtual_time_never_goes_back(s in generate::scenario(), p in profile()) {
+        let t = run(&s, p, &[]).expect("valid");
+        for pair in t.events.windows(2) {
+            prop_assert!(pair[0].time <= pair[1].time, "{:?} then {:?}", pair[0], pair[1]);
+        }
+    }
+
+    #[test]
+    fn task_lifecycles_only_move_forward(s in generate::scenario(), p in profile()) {
+        let t = run(&s, p, &[]).expect("valid");
+        // Per task: created once, then at most one start, one exit, one done, in order.
+        let mut phase: BTreeMap<String, u8> = BTreeMap::new();
+        for e in &t.events {
+            let step = match &e.kind {
+                EventKind::TaskCreated { name } => {
+                    prop_assert!(phase.insert(name.clone(), 0).is_none(), "{name} created twice");
+                    continue;
+                }
+                EventKind::Start => 1,
+                EventKind::Exit { .. } => 2,
+                EventKind::TaskDone { .. } => 3,
+                _ => continue,
+            };
+            let task = e.task.clone().expect("task events name their task");
+            let before = phase.get(&task).copied();
+            prop_assert!(before.is_some(), "{task} has events before it was created");
+            prop_assert!(before.unwrap() < step, "{task}: {:?} after phase {:?}", e.kind, before);
+            phase.insert(task, step);
+        }
+    }
+
+    #[test]
+    fn every_stored_exception_is_retrieved_or_reported_exactly_once(s in generate::scenario(), p in profile()) {
+        let w = run_world(&s, p, &[]).expect("valid");
+        let collected = w.limit.is_none();
+        for (i, f) in w.futures.iter().enumerate() {
+            prop_assert!(f.reports <= 1, "future {i} ({}) reported {} times", f.name, f.reports);
+            if let FutState::Exception(_) = f.state {
+                let internal = w.is_task(asyncspec_model::world::FutId(i as u32))
+                    && w.task(asyncspec_model::world::FutId(i as u32)).internal;
+                if internal {
+                    continue;
+                }
+                // A late cancel() silences the report without retrieving
+                // (asyncio.reporting.never_retrieved.cancel_on_done_silences).
+                let retrieved = f.retrievals > 0 || f.silenced;
+                let reported = f.reports == 1;
+                prop_assert!(!(retrieved && reported), "{} was retrieved and also reported", f.name);
+                if collected {
+                    prop_assert!(
+                        retrieved || reported,
+                        "{}'s exception was lost: neither retrieved nor reported\nscenario: {}",
+                        f.name,
+                        serde_json::to_string(&s).unwrap_or_default()
+                    );
+                }
+            } else {
+                prop_assert_eq!(f.reports, 0, "{} reported without an exception", f.name);
+            }
+        }
+    }
+}
