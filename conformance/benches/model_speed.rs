@@ -15,7 +15,11 @@ fn model_speed(c: &mut Criterion) {
     let set = generate::fixed_set(SEED, SCENARIOS);
     let steps: u64 = set
         .iter()
-        .map(|s| run(s, Profile::Cpython313, &[]).expect("generated scenarios run").steps)
+        .map(|s| {
+            run(s, Profile::Cpython313, &[])
+                .expect("generated scenarios run")
+                .steps
+        })
         .sum();
     let mut group = c.benchmark_group("model");
     group.throughput(Throughput::Elements(steps));

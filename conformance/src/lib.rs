@@ -4,6 +4,9 @@
 //! model implements (its `cite!` calls), which a reviewed snapshot covers, and which a
 //! live check against each real runtime covers.
 
+pub mod adapter;
+pub mod check;
 pub mod coverage;
 pub mod generate;
+pub mod oracle;
 pub mod scenarios;

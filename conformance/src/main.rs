@@ -87,6 +87,43 @@ enum Command {
         #[arg(long)]
         clauses: bool,
     },
+    /// Check scenarios against a real runtime: each trace must be one the model allows.
+    ///
+    /// Runs every scenario (files, or folders of .json files) on the runtime through an
+    /// adapter process, holds its trace against the model under the runtime's profile,
+    /// and prints a verdict per scenario and per clause, then a one-line summary. A
+    /// divergence shows the first differing event, the clauses involved and both traces
+    /// side by side. Exit status: 0 conforming, 1 divergence, 2 bad input, 3 adapter
+    /// failure.
+    ///
+    /// Examples:
+    ///   asyncspec check --impl asyncio tests/scenarios
+    ///   asyncspec check --python ~/.pyenv/versions/3.13.0/bin/python tests/scenarios/asyncio/taskgroups
+    ///   asyncspec check --adapter "micropython my_adapter.py" s.json --profile cpython-3.13
+    #[command(verbatim_doc_comment)]
+    Check {
+        /// Scenario files or folders.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// The runtime's event loop: asyncio, uvloop or rloop.
+        #[arg(long = "impl", default_value = "asyncio")]
+        impl_: String,
+        /// The Python interpreter for the bundled adapter.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Run this adapter command instead of the bundled Python adapter.
+        #[arg(long)]
+        adapter: Option<String>,
+        /// Model profile (default: from the runtime the adapter reports).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Print a verdict line per clause.
+        #[arg(long)]
+        per_clause: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -123,6 +160,23 @@ fn main() -> ExitCode {
             choices,
             format,
             clauses,
+        ),
+        Command::Check {
+            scenarios,
+            impl_,
+            python,
+            adapter,
+            profile,
+            format,
+            per_clause,
+        } => check(
+            &scenarios,
+            &impl_,
+            &python,
+            adapter.as_deref(),
+            profile.as_deref(),
+            format,
+            per_clause,
         ),
     }
 }
@@ -227,7 +281,7 @@ fn clauses(
         }
         failed |= !problems.is_empty() || !sources.is_empty();
     }
-    let live = coverage::LiveCoverage::new();
+    let live = asyncspec_conformance::check::read_live();
     let statuses: Vec<ClauseStatus> = coverage::clause_statuses(&catalogue, &live)
         .into_iter()
         .filter(|s| match &chapter {
@@ -299,4 +353,169 @@ fn print_table(statuses: &[ClauseStatus]) {
     println!(
         "{total} clauses: {implemented} implemented, {snapshot} snapshot-covered, {live} live-checked on every runtime"
     );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check(
+    paths: &[PathBuf],
+    impl_: &str,
+    python: &str,
+    adapter: Option<&str>,
+    profile: Option<&str>,
+    format: Format,
+    per_clause: bool,
+) -> ExitCode {
+    use asyncspec_conformance::check::{self as chk, CaseOutcome, CaseResult, Checker};
+    use asyncspec_conformance::oracle::Verdict;
+    let files = match chk::collect_scenarios(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("asyncspec check: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let profile = match profile.map(asyncspec_model::Profile::parse).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("asyncspec check: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let spec = match adapter {
+        Some(cmd) => asyncspec_conformance::adapter::AdapterSpec::command(cmd),
+        None => asyncspec_conformance::adapter::AdapterSpec::python(python, impl_),
+    };
+    let mut checker = match Checker::new(spec, profile) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("asyncspec check: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let runtime_name = match (impl_, checker.profile()) {
+        ("asyncio", Ok(p)) => p.name().to_string(),
+        (other, _) => other.to_string(),
+    };
+    let mut results = Vec::new();
+    let mut bad_input = false;
+    for (i, file) in files.iter().enumerate() {
+        let name = file.display().to_string();
+        let result = match asyncspec_conformance::scenarios::load(file) {
+            Ok(s) => checker.check(&name, &s),
+            Err(problem) => CaseResult {
+                scenario: name.clone(),
+                outcome: CaseOutcome::BadInput { problem },
+                clauses: Vec::new(),
+                model_s: 0.0,
+                adapter_s: 0.0,
+            },
+        };
+        if format == Format::Text {
+            let word = match &result.outcome {
+                CaseOutcome::Checked {
+                    verdict: Verdict::Conforms { .. },
+                } => "ok".to_string(),
+                CaseOutcome::Checked {
+                    verdict: Verdict::Diverges(_),
+                } => "DIVERGES".to_string(),
+                CaseOutcome::Checked {
+                    verdict: Verdict::Inconclusive { reason },
+                } => format!("inconclusive ({reason})"),
+                CaseOutcome::AdapterFailure { .. } => "ADAPTER FAILURE".to_string(),
+                CaseOutcome::BadInput { .. } => "BAD INPUT".to_string(),
+            };
+            println!("[{}/{}] {word:<14} {name}", i + 1, files.len());
+            match &result.outcome {
+                CaseOutcome::Checked {
+                    verdict: Verdict::Diverges(d),
+                } => {
+                    print!("{}", indent(&d.report()));
+                    println!("    replay: asyncspec check --impl {impl_} --python {python} {name}");
+                }
+                CaseOutcome::AdapterFailure { failure } => print!("{}", indent(failure)),
+                CaseOutcome::BadInput { problem } => print!("{}", indent(problem)),
+                _ => {}
+            }
+        }
+        if matches!(result.outcome, CaseOutcome::BadInput { .. }) {
+            bad_input = true;
+        }
+        results.push(result);
+    }
+    let verdicts = chk::clause_verdicts(&results);
+    if let Err(e) = chk::record_live(&runtime_name, &verdicts) {
+        eprintln!("asyncspec check: could not record live coverage: {e}");
+    }
+    let count = |f: &dyn Fn(&CaseOutcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
+    let conforming = count(&|o| {
+        matches!(
+            o,
+            CaseOutcome::Checked {
+                verdict: Verdict::Conforms { .. }
+            }
+        )
+    });
+    let diverging = count(&|o| {
+        matches!(
+            o,
+            CaseOutcome::Checked {
+                verdict: Verdict::Diverges(_)
+            }
+        )
+    });
+    let inconclusive = count(&|o| {
+        matches!(
+            o,
+            CaseOutcome::Checked {
+                verdict: Verdict::Inconclusive { .. }
+            }
+        )
+    });
+    let failures = count(&|o| matches!(o, CaseOutcome::AdapterFailure { .. }));
+    let clause_ok = verdicts.values().filter(|v| **v == "conforming").count();
+    let clause_bad = verdicts.values().filter(|v| **v == "divergence").count();
+    match format {
+        Format::Json => {
+            let body = serde_json::json!({
+                "runtime": checker.runtime,
+                "cases": results.len(),
+                "conforming": conforming,
+                "divergences": diverging,
+                "known_divergences": 0,
+                "inconclusive": inconclusive,
+                "adapter_failures": failures,
+                "clauses": verdicts,
+                "results": results,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&body).unwrap_or_default()
+            );
+        }
+        Format::Text => {
+            if per_clause {
+                for (id, word) in &verdicts {
+                    println!("{word:<11} {id}");
+                }
+            }
+            println!(
+                "{runtime_name} ({}): {} scenarios, {conforming} conforming, {diverging} diverging, {inconclusive} inconclusive, {failures} adapter failures; clauses: {clause_ok} conforming, {clause_bad} diverging",
+                checker.runtime,
+                results.len()
+            );
+        }
+    }
+    if diverging > 0 {
+        ExitCode::from(1)
+    } else if bad_input {
+        ExitCode::from(2)
+    } else if failures > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
 }

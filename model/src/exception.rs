@@ -5,7 +5,7 @@
 //! raises the stored object), so instances live in an arena and are named by index.
 
 use crate::value::Value;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -143,14 +143,14 @@ impl Hierarchy {
 }
 
 /// An exception as traces show it: `ValueError('boom')`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ExcView {
     /// Class name.
     pub class: String,
     /// Arguments.
     pub args: Vec<Value>,
     /// For groups, the members.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group: Vec<ExcView>,
 }
 

@@ -118,10 +118,12 @@ impl World {
                 Err(self.make_cancelled_error(f))
             }
             FutState::Pending => {
+                // The C `_asyncio` module's message; Lib/asyncio/futures.py (used only
+                // without the accelerator) says 'Result is not ready.'.
                 self.cite(cite!("asyncio.futures.result.pending_invalid_state"));
                 Err(self.new_exc(
                     "asyncio.InvalidStateError",
-                    vec![Value::Str("Result is not ready.".into())],
+                    vec![Value::Str("Result is not set.".into())],
                 ))
             }
             FutState::Result(v) => {
@@ -246,18 +248,11 @@ impl World {
         Ok(Value::None)
     }
 
-    /// `f'{self._state}: {self!r}'`; object reprs are runtime-specific, so traces keep
-    /// only their start (the oracle compares messages up to the first `<`).
-    fn state_word(&self, f: FutId) -> String {
-        let state = match self.fut(f).state {
-            FutState::Pending => "PENDING",
-            FutState::Cancelled => "CANCELLED",
-            _ => "FINISHED",
-        };
-        format!(
-            "{state}: <{}>",
-            if self.is_task(f) { "Task" } else { "Future" }
-        )
+    /// The C `_asyncio` module raises `InvalidStateError('invalid state')` on a done
+    /// future (Lib/asyncio/futures.py, used without the accelerator, says
+    /// `f'{self._state}: {self!r}'`).
+    fn state_word(&self, _f: FutId) -> String {
+        "invalid state".to_string()
     }
 
     /// A scenario's done callback runs: record what it saw, or raise (reported).
@@ -286,7 +281,7 @@ impl World {
             CallbackSpec::Raise { class, args } => {
                 let e = self.new_exc(&class, args);
                 self.cite(cite!("asyncio.futures.callback.exception_reported"));
-                let message = format!("Exception in callback {target}.<callback>");
+                let message = format!("Exception in callback <{target}.<callback>>");
                 self.call_exception_handler(
                     message,
                     &["exception", "handle", "message"],

@@ -30,57 +30,45 @@ impl World {
             HandlerSpec::Default | HandlerSpec::Invalid => {
                 self.cite(cite!("asyncio.reporting.default_handler.logs_error"));
                 self.cite(cite!("asyncio.reporting.logger.asyncio"));
-                self.emit_for(
-                    None,
-                    EventKind::Report {
-                        message,
-                        context,
-                        exception,
-                        handler: "default".into(),
-                        floating,
-                    },
-                );
+                self.emit(EventKind::Report {
+                    message,
+                    context,
+                    exception,
+                    handler: "default".into(),
+                    floating,
+                });
             }
             HandlerSpec::Record => {
                 self.cite(cite!("asyncio.reporting.handler.custom_replaces_default"));
-                self.emit_for(
-                    None,
-                    EventKind::Report {
-                        message,
-                        context,
-                        exception,
-                        handler: "custom".into(),
-                        floating,
-                    },
-                );
+                self.emit(EventKind::Report {
+                    message,
+                    context,
+                    exception,
+                    handler: "custom".into(),
+                    floating,
+                });
             }
             HandlerSpec::Raise => {
-                self.emit_for(
-                    None,
-                    EventKind::Report {
-                        message,
-                        context,
-                        exception,
-                        handler: "custom".into(),
-                        floating,
-                    },
-                );
+                self.emit(EventKind::Report {
+                    message,
+                    context,
+                    exception,
+                    handler: "custom".into(),
+                    floating,
+                });
                 self.cite(cite!(
                     "asyncio.reporting.handler.raising_handler_falls_back"
                 ));
                 let raised =
                     self.new_exc("RuntimeError", vec![Value::Str("handler failed".into())]);
                 let exception = Some(self.exc_view(raised));
-                self.emit_for(
-                    None,
-                    EventKind::Report {
-                        message: "Unhandled error in exception handler".into(),
-                        context: vec!["context".into(), "exception".into(), "message".into()],
-                        exception,
-                        handler: "default".into(),
-                        floating,
-                    },
-                );
+                self.emit(EventKind::Report {
+                    message: "Unhandled error in exception handler".into(),
+                    context: vec!["context".into(), "exception".into(), "message".into()],
+                    exception,
+                    handler: "default".into(),
+                    floating,
+                });
             }
         }
     }

@@ -64,7 +64,10 @@ impl World {
                     message: format!("coroutine '{coro}' was never awaited"),
                 });
             }
-            return Err(self.new_exc("RuntimeError", vec![Value::Str(format!("TaskGroup {why}"))]));
+            return Err(self.new_exc(
+                "RuntimeError",
+                vec![Value::Str(format!("TaskGroup <TaskGroup> {why}"))],
+            ));
         }
         let frame = self.coroutine_frame(coro);
         let t = self.create_task(frame, Some(name), false);

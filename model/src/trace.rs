@@ -7,14 +7,14 @@
 
 use crate::exception::ExcView;
 use crate::value::Value;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The trace format version (JSON field `format`).
 pub const TRACE_FORMAT: u32 = 1;
 
 /// How an operation ended.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// Returned a value.
@@ -39,7 +39,7 @@ impl fmt::Display for Outcome {
 }
 
 /// What happened.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// The task's coroutine began running.
@@ -91,6 +91,7 @@ pub enum EventKind {
         handler: String,
         /// True when a runtime may report it at any point after it becomes due
         /// (garbage collection timing): the oracle lets it float.
+        #[serde(default)]
         floating: bool,
     },
     /// A warning went through the warnings module.
@@ -160,7 +161,7 @@ impl EventKind {
 }
 
 /// One event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Loop time (virtual seconds).
     pub time: f64,
@@ -170,8 +171,9 @@ pub struct Event {
     /// What happened.
     #[serde(flatten)]
     pub kind: EventKind,
-    /// Clause ids the transition that produced it implements.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Clause ids the transition that produced it implements (not part of what an
+    /// adapter reports).
+    #[serde(skip_serializing_if = "Vec::is_empty", skip_deserializing)]
     pub clauses: Vec<&'static str>,
 }
 
@@ -218,7 +220,8 @@ impl Trace {
     }
 }
 
-fn describe(kind: &EventKind) -> String {
+/// One event's text, as trace lines show it.
+pub fn describe(kind: &EventKind) -> String {
     match kind {
         EventKind::Start => "start".into(),
         EventKind::Mark { label } => format!("mark {label}"),

@@ -20,7 +20,6 @@ pub enum Value {
     /// A list.
     List(Vec<Value>),
     /// An exception object as a value (gather with return_exceptions, Future.exception()).
-    #[serde(skip_deserializing)]
     Exc(crate::exception::ExcView),
 }
 

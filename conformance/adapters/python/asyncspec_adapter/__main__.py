@@ -1,0 +1,60 @@
+"""The adapter process: scenarios in on stdin, traces out on stdout (JSON lines).
+
+    python -m asyncspec_adapter [--loop asyncio]
+
+Each input line is {"id": ID, "scenario": {...}}. For each, the adapter prints one
+{"id": ID, "event": {...}} line per event, then {"id": ID, "done": {...}}, or
+{"id": ID, "error": "..."} when it cannot run the scenario. One process serves many
+scenarios; the oracle restarts it if it crashes, hangs or prints anything else.
+"""
+
+import argparse
+import json
+import platform
+import sys
+import time
+import traceback
+
+from . import PROTOCOL
+from .interp import Interp
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="asyncspec-adapter", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop", "rloop"], help="event loop to run scenarios on")
+    args = ap.parse_args(argv)
+    out = sys.stdout
+    # Anything the runtime prints must not corrupt the protocol stream.
+    sys.stdout = sys.stderr
+    runtime = f"cpython-{platform.python_version()} {args.loop}"
+
+    def send(obj):
+        out.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        out.flush()
+
+    send({"hello": {"protocol": PROTOCOL, "adapter": "asyncspec-python", "runtime": runtime}})
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+            sid = req["id"]
+            scenario = req["scenario"]
+        except Exception as e:  # noqa: BLE001 - a bad request is reported, not fatal
+            send({"id": None, "error": f"bad request: {e}"})
+            continue
+        started = time.perf_counter()
+        try:
+            events = Interp(scenario, args.loop, send).run()
+        except Exception:  # noqa: BLE001 - the adapter's own failure, reported
+            send({"id": sid, "error": traceback.format_exc(limit=5)})
+            continue
+        for ev in events:
+            send({"id": sid, "event": ev})
+        send({"id": sid, "done": {"elapsed_s": time.perf_counter() - started}})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

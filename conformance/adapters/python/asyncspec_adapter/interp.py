@@ -1,0 +1,524 @@
+"""Run one asyncspec scenario on a real event loop and record its trace.
+
+The scenario's statements are interpreted with real Python control flow (try/except/
+finally, async with, await), real tasks and real cancellation, so exceptions flow as the
+runtime makes them flow. Recording never adds a callback, a task or an await: it only
+appends to a list, so scheduling is the runtime's own.
+
+Events mirror the model's trace (model/src/trace.rs): start, exit, resume, call, raise,
+catch, mark, report, warning, log, callback, finished, limit.
+"""
+
+import asyncio
+import builtins
+import gc
+import logging
+import selectors
+import signal
+import sys
+import warnings
+
+from . import loops
+
+
+class Limit(BaseException):
+    """The run hit a limit (deadlock, horizon): stop and report it."""
+
+
+def fmt_number(x):
+    """A float as Rust's `{}` prints it (1.0 -> '1', 0.5 -> '0.5')."""
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
+def show_value(v):
+    """A value as the model's Display prints it."""
+    if v is None:
+        return "None"
+    if v is True:
+        return "True"
+    if v is False:
+        return "False"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(show_value(x) for x in v) + "]"
+    if isinstance(v, BaseException):
+        return show_exc(exc_view(v))
+    return repr(v)
+
+
+def show_exc(view):
+    parts = [show_value(a) for a in view["args"]]
+    if view.get("group"):
+        parts.append("[" + ", ".join(show_exc(g) for g in view["group"]) + "]")
+    return f"{view['class']}({', '.join(parts)})"
+
+
+def class_name(e):
+    t = type(e)
+    if t.__module__ == "asyncio.exceptions":
+        return "asyncio." + t.__name__
+    return t.__name__
+
+
+def value_json(v):
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return v
+    if isinstance(v, (list, tuple, set)):
+        return [value_json(x) for x in v]
+    if isinstance(v, BaseException):
+        return exc_view(v)
+    return repr(v)
+
+
+def exc_view(e):
+    if isinstance(e, BaseExceptionGroup):
+        return {"class": class_name(e), "args": [e.message], "group": [exc_view(x) for x in e.exceptions]}
+    return {"class": class_name(e), "args": [value_json(a) for a in e.args]}
+
+
+class Interp:
+    """One scenario run."""
+
+    def __init__(self, scenario, loop_kind, emit):
+        self.s = scenario
+        self.loop_kind = loop_kind
+        self.emit_line = emit
+        self.events = []
+        self.vars = {}
+        self.handled = []
+        self.handler_mode = "default"
+        self.in_gc = False
+        self.stopped = False
+        self.fut_names = {}
+        self.classes = {
+            "asyncio.CancelledError": asyncio.CancelledError,
+            "CancelledError": asyncio.CancelledError,
+            "asyncio.InvalidStateError": asyncio.InvalidStateError,
+            "asyncio.IncompleteReadError": asyncio.IncompleteReadError,
+            "asyncio.LimitOverrunError": asyncio.LimitOverrunError,
+            "asyncio.TimeoutError": TimeoutError,
+        }
+        for name, base in (scenario.get("exceptions") or {}).items():
+            self.classes[name] = type(name, (self.cls(base),), {})
+        self.loop = None
+
+    # ----- recording ----------------------------------------------------------------
+
+    def rec(self, kind, **fields):
+        if self.stopped or (self.in_gc and kind not in ("report", "warning")):
+            return
+        task = None
+        try:
+            t = asyncio.current_task()
+            task = t.get_name() if t is not None else None
+        except RuntimeError:
+            task = None
+        ev = {"time": self.loop.time() if self.loop else 0.0}
+        if task is not None:
+            ev["task"] = task
+        ev["event"] = kind
+        ev.update(fields)
+        self.events.append(ev)
+
+    def outcome(self, ok, v):
+        if ok:
+            return {"kind": "value", "value": value_json(v)}
+        return {"kind": "raised", "exc": exc_view(v)}
+
+    # ----- names and objects --------------------------------------------------------
+
+    def cls(self, name):
+        if name in self.classes:
+            return self.classes[name]
+        c = getattr(builtins, name, None)
+        if isinstance(c, type) and issubclass(c, BaseException):
+            return c
+        raise LookupError(f"unknown exception class {name!r}")
+
+    def var_fut(self, name):
+        if name not in self.vars:
+            if name == "main" and self.main_task is not None:
+                return self.main_task
+            raise NameError(f"name '{name}' is not defined")
+        kind, obj = self.vars[name]
+        if kind != "fut":
+            raise TypeError(f"{name} is not a task or future")
+        return obj
+
+    def coroutine_body(self, name):
+        if name == "main":
+            return self.s["main"]
+        return self.s["coroutines"][name]
+
+    def make_coro(self, name):
+        """A coroutine object whose __qualname__ is the scenario's coroutine name. It
+        records start/exit only when it is a task's own coroutine."""
+        cell = {}
+        interp = self
+
+        async def body():
+            task = asyncio.current_task()
+            root = task is not None and task.get_coro() is cell.get("co")
+            cell.clear()
+            if root:
+                interp.rec("start")
+            try:
+                r = await interp.exec_block(interp.coroutine_body(name))
+            except BaseException as e:
+                if root and not isinstance(e, GeneratorExit):
+                    interp.rec("exit", outcome=interp.outcome(False, e))
+                raise
+            v = r[1] if r is not None else None
+            if root:
+                interp.rec("exit", outcome=interp.outcome(True, v))
+            return v
+
+        body.__name__ = name
+        body.__qualname__ = name
+        co = body()
+        cell["co"] = co
+        return co
+
+    def awaitable(self, target):
+        if "coro" in target:
+            return self.make_coro(target["coro"])
+        return self.var_fut(target["var"])
+
+    @staticmethod
+    def label(target):
+        return f"{target['coro']}()" if "coro" in target else target["var"]
+
+    # ----- statements ----------------------------------------------------------------
+
+    async def exec_block(self, stmts):
+        for st in stmts:
+            r = await self.exec_stmt(st)
+            if r is not None:
+                return r
+        return None
+
+    async def await_expr(self, label, var, awaitable_factory):
+        try:
+            v = await awaitable_factory()
+        except BaseException as e:
+            self.rec("resume", awaited=label, outcome=self.outcome(False, e))
+            raise
+        self.rec("resume", awaited=label, outcome=self.outcome(True, v))
+        if var:
+            self.vars[var] = ("value", v)
+        return None
+
+    def call(self, text, fn):
+        try:
+            v = fn()
+        except BaseException as e:
+            self.rec("call", call=text, outcome=self.outcome(False, e))
+            raise
+        self.rec("call", call=text, outcome=self.outcome(True, v))
+        return v
+
+    async def exec_stmt(self, st):
+        op = st["op"]
+        loop = asyncio.get_running_loop()
+        if op == "sleep":
+            d = st["delay"]
+            res = st.get("result")
+            return await self.await_expr(f"asyncio.sleep({fmt_number(d)})", st.get("var"), lambda: asyncio.sleep(d, res))
+        if op == "checkpoint":
+            return await self.await_expr("asyncio.sleep(0)", None, lambda: asyncio.sleep(0))
+        if op == "create_task":
+            name = st.get("name") or st.get("var")
+            t = loop.create_task(self.make_coro(st["coro"]), name=name)
+            if st.get("var"):
+                self.vars[st["var"]] = ("fut", t)
+            return None
+        if op == "await":
+            tgt = st["target"]
+            return await self.await_expr(self.label(tgt), st.get("var"), lambda: self.awaitable(tgt))
+        if op == "cancel":
+            f = self.var_fut(st["target"])
+            msg = st.get("msg")
+            text = f"{st['target']}.cancel({show_value(msg)})" if msg is not None else f"{st['target']}.cancel()"
+            self.call(text, lambda: f.cancel(msg))
+            return None
+        if op == "cancelling":
+            t = self.var_fut(st["task"])
+            self.call(f"{st['task']}.cancelling()", t.cancelling)
+            return None
+        if op == "uncancel":
+            t = self.var_fut(st["task"])
+            self.call(f"{st['task']}.uncancel()", t.uncancel)
+            return None
+        if op == "query":
+            f = self.var_fut(st["target"])
+            what = st["what"]
+            self.call(f"{st['target']}.{what}()", f.done if what == "done" else f.cancelled)
+            return None
+        if op == "result":
+            f = self.var_fut(st["target"])
+            v = self.call(f"{st['target']}.result()", f.result)
+            if st.get("var"):
+                self.vars[st["var"]] = ("value", v)
+            return None
+        if op == "exception":
+            f = self.var_fut(st["target"])
+            self.call(f"{st['target']}.exception()", f.exception)
+            return None
+        if op == "raise":
+            e = self.cls(st["class"])(*st.get("args", []))
+            self.rec("raise", exc=exc_view(e))
+            raise e
+        if op == "reraise":
+            if not self.handled:
+                raise RuntimeError("No active exception to reraise")
+            e = self.handled[-1]
+            self.rec("raise", exc=exc_view(e))
+            raise e
+        if op == "return":
+            return ("return", st.get("value"))
+        if op == "try":
+            return await self.exec_try(st)
+        if op == "gather":
+            items = st["items"]
+            rexc = st.get("return_exceptions", False)
+            labels = ", ".join(self.label(t) for t in items)
+            label = f"asyncio.gather({labels}, return_exceptions=True)" if rexc else f"asyncio.gather({labels})"
+            return await self.await_expr(
+                label, st.get("var"), lambda: asyncio.gather(*[self.awaitable(t) for t in items], return_exceptions=rexc)
+            )
+        if op == "wait_for":
+            tgt = st["target"]
+            to = st.get("timeout")
+            label = f"asyncio.wait_for({self.label(tgt)}, {fmt_number(to) if to is not None else 'None'})"
+            return await self.await_expr(label, st.get("var"), lambda: asyncio.wait_for(self.awaitable(tgt), to))
+        if op == "timeout":
+            if st.get("at") is not None:
+                cm = asyncio.timeout_at(st["at"])
+            else:
+                d = st.get("delay")
+                cm = asyncio.timeout(d)
+            async with cm as c:
+                if st.get("var"):
+                    self.vars[st["var"]] = ("timeout", c)
+                r = await self.exec_block(st["body"])
+            return r
+        if op == "reschedule":
+            kind, cm = self.vars.get(st["cm"], (None, None))
+            if kind != "timeout":
+                raise NameError(f"name '{st['cm']}' is not a Timeout")
+            d = st.get("delay")
+            when = loop.time() + d if d is not None else None
+            arg = f"loop.time() + {fmt_number(d)}" if d is not None else "None"
+            self.call(f"{st['cm']}.reschedule({arg})", lambda: cm.reschedule(when))
+            return None
+        if op == "expired":
+            kind, cm = self.vars.get(st["cm"], (None, None))
+            if kind != "timeout":
+                raise NameError(f"name '{st['cm']}' is not a Timeout")
+            self.call(f"{st['cm']}.expired()", cm.expired)
+            return None
+        if op == "shield":
+            tgt = st["target"]
+            return await self.await_expr(f"asyncio.shield({self.label(tgt)})", st.get("var"), lambda: asyncio.shield(self.awaitable(tgt)))
+        if op == "task_group":
+            async with asyncio.TaskGroup() as tg:
+                self.vars[st["var"]] = ("group", tg)
+                r = await self.exec_block(st["body"])
+            return r
+        if op == "group_task":
+            kind, tg = self.vars.get(st["group"], (None, None))
+            if kind != "group":
+                raise NameError(f"name '{st['group']}' is not a TaskGroup")
+            co = self.make_coro(st["coro"])
+            try:
+                t = tg.create_task(co, name=st.get("var"))
+            except BaseException as e:
+                del co
+                self.rec("call", call=f"{st['group']}.create_task({st['coro']}())", outcome=self.outcome(False, e))
+                raise
+            if st.get("var"):
+                self.vars[st["var"]] = ("fut", t)
+            return None
+        if op == "wait":
+            futs = [self.var_fut(n) for n in st["items"]]
+            to = st.get("timeout")
+            when = st.get("return_when", "ALL_COMPLETED")
+            label = f"asyncio.wait([{', '.join(st['items'])}], timeout={fmt_number(to) if to is not None else 'None'}, return_when={when})"
+            rw = getattr(asyncio, when)
+
+            async def do_wait():
+                done, pending = await asyncio.wait(futs, timeout=to, return_when=rw)
+                order = lambda f: loops.creation_index(f)
+                names = lambda fs: [self.name_of(f) for f in sorted(fs, key=order)]
+                return [names(done), names(pending)]
+
+            return await self.await_expr(label, None, do_wait)
+        if op == "new_future":
+            f = loop.create_future()
+            self.fut_names[id(f)] = st["var"]
+            self.vars[st["var"]] = ("fut", f)
+            return None
+        if op == "set_result":
+            f = self.var_fut(st["future"])
+            v = st.get("value")
+            self.call(f"{st['future']}.set_result({show_value(v)})", lambda: f.set_result(v))
+            return None
+        if op == "set_exception":
+            f = self.var_fut(st["future"])
+            e = self.cls(st["class"])(*st.get("args", []))
+            self.call(f"{st['future']}.set_exception({show_exc(exc_view(e))})", lambda: f.set_exception(e))
+            return None
+        if op == "add_done_callback":
+            f = self.var_fut(st["target"])
+            spec = st["callback"]
+            target = st["target"]
+            if spec["kind"] == "record":
+                def cb(fut, target=target):
+                    if fut.cancelled():
+                        out = {"kind": "raised", "exc": {"class": "asyncio.CancelledError", "args": []}}
+                    elif fut.exception() is not None:
+                        out = {"kind": "raised", "exc": exc_view(fut.exception())}
+                    else:
+                        out = {"kind": "value", "value": value_json(fut.result())}
+                    self.rec("callback", target=target, outcome=out)
+            else:
+                klass = self.cls(spec["class"])
+                args = spec.get("args", [])
+
+                def cb(fut):
+                    raise klass(*args)
+            f.add_done_callback(cb)
+            return None
+        if op == "call_unawaited":
+            self.make_coro(st["coro"])
+            return None
+        if op == "block":
+            loop._asyncspec_vt += st["seconds"]
+            return None
+        if op == "set_exception_handler":
+            mode = st["handler"]
+            if mode == "invalid":
+                self.call("loop.set_exception_handler(42)", lambda: loop.set_exception_handler(42))
+                return None
+            self.handler_mode = mode
+            loop.set_exception_handler(None if mode == "default" else self.custom_handler)
+            return None
+        if op == "call_exception_handler":
+            loop.call_exception_handler({"message": st["message"]})
+            return None
+        if op == "nested_run":
+            co = self.make_coro(st["coro"])
+            try:
+                self.call(f"asyncio.run({st['coro']}())", lambda: asyncio.run(co))
+            finally:
+                del co
+            return None
+        if op == "mark":
+            self.rec("mark", label=st["label"])
+            return None
+        raise NotImplementedError(f"statement {op!r} is not supported by this adapter")
+
+    async def exec_try(self, st):
+        handlers = st.get("handlers") or []
+        orelse = st.get("else") or []
+        final = st.get("finally")
+        result = None
+        try:
+            try:
+                result = await self.exec_block(st["body"])
+            except BaseException as e:
+                h = next((h for h in handlers if isinstance(e, self.cls(h["class"]))), None)
+                if h is None:
+                    raise
+                self.rec("catch", exc=exc_view(e))
+                if h.get("as"):
+                    self.vars[h["as"]] = ("value", e)
+                self.handled.append(e)
+                try:
+                    result = await self.exec_block(h["body"])
+                finally:
+                    self.handled.pop()
+            else:
+                if result is None and orelse:
+                    result = await self.exec_block(orelse)
+        finally:
+            if final:
+                r = await self.exec_block(final)
+                if r is not None:
+                    return r
+        return result
+
+    def name_of(self, f):
+        if isinstance(f, asyncio.Task):
+            return f.get_name()
+        return self.fut_names.get(id(f), repr(f))
+
+    # ----- the exception handler ------------------------------------------------------
+
+    def report(self, context, handler):
+        floating = self.in_gc
+        keys = sorted(k for k in context.keys())
+        exc = context.get("exception")
+        fields = {"message": context.get("message", ""), "context": keys, "handler": handler, "floating": floating}
+        if exc is not None:
+            fields["exception"] = exc_view(exc)
+        self.rec("report", **fields)
+
+    def custom_handler(self, loop, context):
+        self.report(context, "custom")
+        if self.handler_mode == "raise":
+            raise RuntimeError("handler failed")
+
+    # ----- the run -------------------------------------------------------------------
+
+    def run(self):
+        self.main_task = None
+        debug = bool(self.s.get("debug", False))
+        limits = self.s.get("limits") or {}
+        horizon = float(limits.get("horizon_secs", 3600.0))
+        interrupts = [float(i["at"]) for i in (self.s.get("interrupts") or [])]
+        factory = loops.factory(self.loop_kind, self, horizon, interrupts)
+        log_handler = loops.SlowCallbackLog(self)
+        asyncio_logger = logging.getLogger("asyncio")
+        asyncio_logger.addHandler(log_handler)
+        asyncio_logger.propagate = False
+        old_showwarning = warnings.showwarning
+
+        def showwarning(message, category, filename, lineno, file=None, line=None):
+            self.rec("warning", category=category.__name__, message=str(message).split("\n")[0])
+
+        warnings.showwarning = showwarning
+        warnings.simplefilter("always")
+        gc.disable()
+        try:
+            try:
+                with asyncio.Runner(debug=debug, loop_factory=factory) as runner:
+                    v = runner.run(self.make_coro("main"))
+                self.rec("finished", outcome=self.outcome(True, v))
+            except BaseException as e:  # noqa: BLE001 - every outcome is data
+                # A limit was recorded where it happened (the selector); after it the
+                # runner's shutdown may raise anything: none of it is the scenario's.
+                if not self.stopped:
+                    self.rec("finished", outcome=self.outcome(False, e))
+            if not self.stopped:
+                self.in_gc = True
+                self.vars.clear()
+                self.handled.clear()
+                self.main_task = None
+                gc.collect()
+        finally:
+            gc.enable()
+            warnings.showwarning = old_showwarning
+            asyncio_logger.removeHandler(log_handler)
+        return self.events

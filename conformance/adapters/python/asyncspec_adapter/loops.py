@@ -1,0 +1,156 @@
+"""Event loops under a virtual clock.
+
+The clock is a float that only the selector moves: when the loop would block for
+`timeout` seconds, the virtual time advances by exactly that much (the same float
+operation the model does), and no real time passes. A block with nothing to wait for is a
+deadlock; passing the horizon is a limit. Both end the run with a `limit` event.
+
+Task names follow the model's rule: the name given, else `<coroutine>-<n>` (n counts the
+tasks created so far, main being 1; the first task is `main`), and a reused name gets
+`#k`.
+"""
+
+import asyncio
+import logging
+import selectors
+import signal
+
+_creation = {}
+_counter = [0]
+
+
+def creation_index(f):
+    return _creation.get(id(f), 1 << 62)
+
+
+def _note_created(obj):
+    _counter[0] += 1
+    _creation[id(obj)] = _counter[0]
+
+
+class VirtualSelector(selectors.BaseSelector):
+    """A selector that never waits: it advances the loop's virtual clock instead."""
+
+    def __init__(self, interp, horizon):
+        self._keys = {}
+        self._interp = interp
+        self._horizon = horizon
+        self.loop = None
+
+    def register(self, fileobj, events, data=None):
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        key = selectors.SelectorKey(fileobj, fd, events, data)
+        self._keys[fd] = key
+        return key
+
+    def unregister(self, fileobj):
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        return self._keys.pop(fd)
+
+    def select(self, timeout=None):
+        from .interp import Limit
+
+        interp = self._interp
+        if interp.stopped:
+            raise Limit("stopped")
+        if timeout is None:
+            interp.rec("limit", what="deadlock: nothing is ready and no timer is set")
+            interp.stopped = True
+            raise Limit("deadlock")
+        self.loop._asyncspec_vt += timeout
+        if self.loop._asyncspec_vt > self._horizon:
+            from .interp import fmt_number
+
+            interp.rec("limit", what=f"horizon {fmt_number(self._horizon)} s passed")
+            interp.stopped = True
+            raise Limit("horizon")
+        return []
+
+    def get_map(self):
+        return self._keys
+
+    def close(self):
+        self._keys.clear()
+
+
+def _uniquify(loop, base):
+    uses = loop._asyncspec_names.get(base, 0) + 1
+    loop._asyncspec_names[base] = uses
+    return base if uses == 1 else f"{base}#{uses}"
+
+
+def _raise_sigint():
+    signal.raise_signal(signal.SIGINT)
+
+
+class _Hooks:
+    """What every virtual loop adds: naming, creation order, interrupts, reports."""
+
+    def _asyncspec_init(self, interp, interrupts):
+        self._asyncspec_interp = interp
+        self._asyncspec_names = {}
+        self._asyncspec_created = 0
+        self._asyncspec_interrupts = interrupts
+        interp.loop = self
+
+    def create_task(self, coro, *, name=None, context=None, **kwargs):
+        self._asyncspec_created += 1
+        first = self._asyncspec_created == 1
+        if name is None:
+            qual = getattr(coro, "__qualname__", "Task")
+            base = "main" if first and qual == "main" else f"{qual}-{self._asyncspec_created}"
+        else:
+            base = str(name)
+        task = super().create_task(coro, name=_uniquify(self, base), context=context, **kwargs)
+        _note_created(task)
+        if first:
+            self._asyncspec_interp.main_task = task
+            for at in self._asyncspec_interrupts:
+                self.call_at(at, _raise_sigint)
+        return task
+
+    def create_future(self):
+        f = super().create_future()
+        _note_created(f)
+        return f
+
+    def default_exception_handler(self, context):
+        self._asyncspec_interp.report(context, "default")
+        # The default handler logs; the log goes nowhere (the asyncio logger does not
+        # propagate while a scenario runs) but keep its behaviour.
+        super().default_exception_handler(context)
+
+
+class VirtualSelectorLoop(_Hooks, asyncio.SelectorEventLoop):
+    """CPython's default loop on Linux, with a virtual clock."""
+
+    def __init__(self, interp, horizon, interrupts):
+        self._asyncspec_vt = 0.0
+        selector = VirtualSelector(interp, horizon)
+        super().__init__(selector)
+        selector.loop = self
+        self._asyncspec_init(interp, interrupts)
+
+    def time(self):
+        return self._asyncspec_vt
+
+
+def factory(kind, interp, horizon, interrupts):
+    _creation.clear()
+    _counter[0] = 0
+    if kind == "asyncio":
+        return lambda: VirtualSelectorLoop(interp, horizon, interrupts)
+    raise ValueError(f"loop {kind!r} has no virtual-clock adapter yet (asyncio only)")
+
+
+class SlowCallbackLog(logging.Handler):
+    """Records debug mode's 'Executing ... took ... seconds' warnings as log events."""
+
+    def __init__(self, interp):
+        super().__init__(level=logging.DEBUG)
+        self._interp = interp
+
+    def emit(self, record):
+        msg = record.getMessage()
+        if msg.startswith("Executing "):
+            self._interp.rec("log", level=record.levelname, message=msg)

@@ -1,0 +1,266 @@
+//! `asyncspec check`: run scenario files on a real runtime through an adapter, hold each
+//! trace against the model, and keep every result, whatever the adapter does.
+
+use crate::adapter::{Adapter, AdapterFailure, AdapterSpec};
+use crate::oracle::{self, Verdict};
+use asyncspec_model::{Profile, Scenario};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The result for one scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    /// Scenario file or name.
+    pub scenario: String,
+    /// What the oracle said, or why it could not say.
+    pub outcome: CaseOutcome,
+    /// Clause ids the model's canonical trace cites.
+    pub clauses: Vec<String>,
+    /// Seconds spent in the model / in the adapter.
+    pub model_s: f64,
+    /// Seconds spent waiting on the adapter.
+    pub adapter_s: f64,
+}
+
+/// What happened to one scenario.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CaseOutcome {
+    /// The oracle's verdict.
+    Checked {
+        /// The verdict.
+        verdict: Verdict,
+    },
+    /// The adapter failed on it (the adapter was restarted).
+    AdapterFailure {
+        /// What was seen.
+        failure: String,
+    },
+    /// The scenario itself is not valid input.
+    BadInput {
+        /// The problem.
+        problem: String,
+    },
+}
+
+/// Every `.json` file among `paths` (directories are walked), sorted.
+pub fn collect_scenarios(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.extension().is_some_and(|e| e == "json") {
+            out.push(p);
+        }
+    }
+}
+
+/// The model profile for a runtime an adapter reports (`cpython-3.12.1 asyncio`).
+pub fn profile_for_runtime(runtime: &str) -> Result<Profile, String> {
+    let version = runtime.split_whitespace().next().unwrap_or("");
+    let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    Profile::parse(&minor).map_err(|_| format!("no model profile for runtime {runtime:?}"))
+}
+
+/// A checker holding one adapter, restarted after every failure.
+pub struct Checker {
+    spec: AdapterSpec,
+    adapter: Option<Adapter>,
+    /// The runtime the adapter reported.
+    pub runtime: String,
+    profile_override: Option<Profile>,
+}
+
+impl Checker {
+    /// Start the adapter.
+    pub fn new(
+        spec: AdapterSpec,
+        profile_override: Option<Profile>,
+    ) -> Result<Checker, AdapterFailure> {
+        let adapter = Adapter::start(&spec)?;
+        let runtime = adapter.runtime.clone();
+        Ok(Checker {
+            spec,
+            adapter: Some(adapter),
+            runtime,
+            profile_override,
+        })
+    }
+
+    /// The profile the model runs under.
+    pub fn profile(&self) -> Result<Profile, String> {
+        match self.profile_override {
+            Some(p) => Ok(p),
+            None => profile_for_runtime(&self.runtime),
+        }
+    }
+
+    /// Check one scenario.
+    pub fn check(&mut self, name: &str, scenario: &Scenario) -> CaseResult {
+        let mut result = CaseResult {
+            scenario: name.to_string(),
+            outcome: CaseOutcome::BadInput {
+                problem: String::new(),
+            },
+            clauses: Vec::new(),
+            model_s: 0.0,
+            adapter_s: 0.0,
+        };
+        let profile = match self.profile() {
+            Ok(p) => p,
+            Err(e) => {
+                result.outcome = CaseOutcome::BadInput { problem: e };
+                return result;
+            }
+        };
+        let json = match serde_json::to_value(scenario) {
+            Ok(j) => j,
+            Err(e) => {
+                result.outcome = CaseOutcome::BadInput {
+                    problem: e.to_string(),
+                };
+                return result;
+            }
+        };
+        let started = std::time::Instant::now();
+        let ran = match self.adapter.as_mut() {
+            Some(a) => a.run(&json),
+            None => Err(AdapterFailure::Spawn("adapter not running".into())),
+        };
+        result.adapter_s = started.elapsed().as_secs_f64();
+        let events = match ran
+            .map_err(|f| f.to_string())
+            .and_then(|evs| oracle::parse_events(&evs))
+        {
+            Ok(evs) => evs,
+            Err(failure) => {
+                // Keep going: a fresh adapter for the next scenario.
+                self.adapter = Adapter::start(&self.spec).ok();
+                result.outcome = CaseOutcome::AdapterFailure { failure };
+                return result;
+            }
+        };
+        let started = std::time::Instant::now();
+        let verdict = oracle::check(scenario, profile, &events);
+        if let Ok(trace) = asyncspec_model::run(scenario, profile, &[]) {
+            let mut ids: Vec<String> = trace
+                .events
+                .iter()
+                .flat_map(|e| e.clauses.iter().map(|c| c.to_string()))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            result.clauses = ids;
+        }
+        result.model_s = started.elapsed().as_secs_f64();
+        result.outcome = match verdict {
+            Ok(verdict) => CaseOutcome::Checked { verdict },
+            Err(problem) => CaseOutcome::BadInput { problem },
+        };
+        result
+    }
+}
+
+/// Per clause, over many cases: conforming, diverging, or neither checked.
+pub fn clause_verdicts(results: &[CaseResult]) -> BTreeMap<String, &'static str> {
+    let mut out: BTreeMap<String, &'static str> = BTreeMap::new();
+    for r in results {
+        let word = match &r.outcome {
+            CaseOutcome::Checked {
+                verdict: Verdict::Conforms { .. },
+            } => "conforming",
+            CaseOutcome::Checked {
+                verdict: Verdict::Diverges(_),
+            } => "divergence",
+            _ => continue,
+        };
+        for c in &r.clauses {
+            let e = out.entry(c.clone()).or_insert(word);
+            if word == "divergence" {
+                *e = "divergence";
+            }
+        }
+    }
+    out
+}
+
+/// Where live coverage is written (`target/asyncspec/live/<runtime>.json`).
+pub fn live_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/asyncspec/live")
+}
+
+/// Record which clauses conformed live on `runtime`, for `asyncspec clauses`.
+pub fn record_live(
+    runtime: &str,
+    verdicts: &BTreeMap<String, &'static str>,
+) -> std::io::Result<()> {
+    let dir = live_dir();
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{runtime}.json"));
+    let mut covered: std::collections::BTreeSet<String> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("clauses").cloned())
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    for (id, word) in verdicts {
+        if *word == "conforming" {
+            covered.insert(id.clone());
+        } else {
+            covered.remove(id);
+        }
+    }
+    let body = serde_json::json!({"runtime": runtime, "clauses": covered});
+    std::fs::write(
+        path,
+        serde_json::to_string_pretty(&body).unwrap_or_default(),
+    )
+}
+
+/// Read every recorded live coverage file: clause id to the runtimes that covered it.
+pub fn read_live() -> crate::coverage::LiveCoverage {
+    let mut out = crate::coverage::LiveCoverage::new();
+    let Ok(entries) = std::fs::read_dir(live_dir()) else {
+        return out;
+    };
+    let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    for f in files {
+        let Some(v) = std::fs::read_to_string(&f)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        else {
+            continue;
+        };
+        let runtime = v
+            .get("runtime")
+            .and_then(|r| r.as_str())
+            .unwrap_or("")
+            .to_string();
+        if let Some(ids) = v.get("clauses").and_then(|c| c.as_array()) {
+            for id in ids.iter().filter_map(|i| i.as_str()) {
+                out.entry(id.to_string()).or_default().push(runtime.clone());
+            }
+        }
+    }
+    out
+}

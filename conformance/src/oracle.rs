@@ -1,0 +1,335 @@
+//! The oracle: is a real runtime's trace one the model allows?
+//!
+//! Checking is trace inclusion, not string equality. The model is run once per allowed
+//! order at its choice points (orders the documents leave undefined), up to
+//! [`MODEL_RUNS_MAX`] runs; the real trace conforms if it equals one of them, comparing
+//! only observable events. Events whose timing is the garbage collector's (never-retrieved
+//! reports, never-awaited warnings) float: they are compared as a set. Object reprs in
+//! messages (`<...>`) are blanked (they are runtime-specific).
+
+use asyncspec_model::trace::{describe, Event, EventKind, Trace};
+use asyncspec_model::{Profile, Scenario};
+use serde::Serialize;
+
+/// Most model runs spent enumerating allowed orders for one scenario.
+pub const MODEL_RUNS_MAX: usize = 256;
+
+/// The oracle's answer for one scenario.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// The real trace is one the model allows.
+    Conforms {
+        /// How many allowed traces the model produced.
+        allowed: usize,
+    },
+    /// It is not.
+    Diverges(Divergence),
+    /// The model cannot say (it hit a step limit, or a recursion CPython turns into
+    /// RecursionError); not counted as passing.
+    Inconclusive {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Where a real trace leaves every allowed one.
+#[derive(Clone, Debug, Serialize)]
+pub struct Divergence {
+    /// Index (among observable events) of the first event that differs.
+    pub index: usize,
+    /// What the model allowed there (text form), if anything.
+    pub expected: Option<String>,
+    /// What the runtime did there, if anything.
+    pub actual: Option<String>,
+    /// Clause ids of the model's transitions at and just before that point.
+    pub clauses: Vec<String>,
+    /// The closest allowed trace (observable events, text form).
+    pub model: Vec<String>,
+    /// The runtime's trace (text form).
+    pub real: Vec<String>,
+    /// Floating events (gc reports, warnings) that differ: model-only, then runtime-only.
+    pub floating_mismatch: Option<(Vec<String>, Vec<String>)>,
+}
+
+impl Divergence {
+    /// A readable report: the first difference, its clauses, both traces side by side.
+    pub fn report(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "first difference at observable event #{}:\n",
+            self.index
+        ));
+        out.push_str(&format!(
+            "  model allowed: {}\n",
+            self.expected.as_deref().unwrap_or("(end of trace)")
+        ));
+        out.push_str(&format!(
+            "  runtime did:   {}\n",
+            self.actual.as_deref().unwrap_or("(end of trace)")
+        ));
+        if !self.clauses.is_empty() {
+            out.push_str(&format!("  clauses: {}\n", self.clauses.join(" ")));
+        }
+        if let Some((model_only, real_only)) = &self.floating_mismatch {
+            out.push_str("  floating events differ:\n");
+            for m in model_only {
+                out.push_str(&format!("    model only:   {m}\n"));
+            }
+            for r in real_only {
+                out.push_str(&format!("    runtime only: {r}\n"));
+            }
+        }
+        let width = self
+            .model
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(5)
+            .clamp(20, 70);
+        out.push_str(&format!("  {:<width$} | runtime\n", "model"));
+        for i in 0..self.model.len().max(self.real.len()) {
+            let m = self.model.get(i).map(String::as_str).unwrap_or("");
+            let r = self.real.get(i).map(String::as_str).unwrap_or("");
+            let mark = if i == self.index {
+                '>'
+            } else if m == r {
+                ' '
+            } else {
+                '!'
+            };
+            let m: String = m.chars().take(width).collect();
+            out.push_str(&format!("{mark} {m:<width$} | {r}\n"));
+        }
+        out
+    }
+}
+
+/// Blank out object reprs (`<...>`, nested) and file locations: they differ between
+/// runtimes and runs. A callback's report keeps only its fixed prefix.
+fn normalise_text(s: &str) -> String {
+    if s.starts_with("Exception in callback") {
+        return "Exception in callback".into();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '<' => {
+                if depth == 0 {
+                    out.push_str("<>");
+                }
+                depth += 1;
+            }
+            '>' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn normalise_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => *s = normalise_text(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(normalise_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(normalise_json),
+        _ => {}
+    }
+}
+
+fn is_floating(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Report {
+            message, floating, ..
+        } => {
+            *floating
+                || message.contains("was never retrieved")
+                || message.contains("was destroyed but it is pending")
+        }
+        EventKind::Warning { message, .. } => message.contains("was never awaited"),
+        _ => false,
+    }
+}
+
+/// The comparable form of an event: normalised JSON without clauses.
+fn key(e: &Event, with_time_and_task: bool) -> String {
+    let mut kind = e.kind.clone();
+    match &mut kind {
+        EventKind::Limit { what } => {
+            *what = what.split([' ', ':']).next().unwrap_or("").to_string()
+        }
+        EventKind::Warning { message, .. } => {
+            *message = message.lines().next().unwrap_or("").to_string()
+        }
+        EventKind::Report { floating, .. } => *floating = false,
+        _ => {}
+    }
+    let mut v = serde_json::to_value(&kind).unwrap_or_default();
+    normalise_json(&mut v);
+    if with_time_and_task {
+        format!("{:.9} {} {v}", e.time, e.task.as_deref().unwrap_or("-"))
+    } else {
+        v.to_string()
+    }
+}
+
+/// An event's text line.
+pub fn line(e: &Event) -> String {
+    format!(
+        "{:>8.3} {:<10} {}",
+        e.time,
+        e.task.as_deref().unwrap_or("-"),
+        describe(&e.kind)
+    )
+}
+
+struct Split<'a> {
+    ordered: Vec<&'a Event>,
+    floating: Vec<String>,
+}
+
+fn split(events: &[Event]) -> Split<'_> {
+    let mut ordered = Vec::new();
+    let mut floating = Vec::new();
+    for e in events.iter().filter(|e| e.kind.observable()) {
+        if is_floating(&e.kind) {
+            floating.push(key(e, false));
+        } else {
+            ordered.push(e);
+        }
+    }
+    floating.sort();
+    Split { ordered, floating }
+}
+
+/// Every trace the model allows for `scenario` (up to [`MODEL_RUNS_MAX`]), canonical first.
+pub fn allowed_traces(scenario: &Scenario, profile: Profile) -> Result<Vec<Trace>, String> {
+    let mut out = Vec::new();
+    let mut queue: std::collections::VecDeque<Vec<usize>> =
+        std::collections::VecDeque::from([Vec::new()]);
+    while let Some(script) = queue.pop_front() {
+        if out.len() >= MODEL_RUNS_MAX {
+            break;
+        }
+        let trace = asyncspec_model::run(scenario, profile, &script)?;
+        let taken: Vec<usize> = trace
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(i, n)| script.get(i).map(|c| c % n).unwrap_or(0))
+            .collect();
+        for i in script.len()..trace.choices.len() {
+            for v in 1..trace.choices[i] {
+                let mut child = taken[..i].to_vec();
+                child.push(v);
+                queue.push_back(child);
+            }
+        }
+        out.push(trace);
+    }
+    Ok(out)
+}
+
+/// Hold a real trace (events as the adapter reported them) against the model.
+pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Verdict, String> {
+    let allowed = allowed_traces(scenario, profile)?;
+    let canonical = &allowed[0];
+    if let Some(Event {
+        kind: EventKind::Limit { what },
+        ..
+    }) = canonical.events.last()
+    {
+        if what.starts_with("steps_max") || what.starts_with("cancel() recursion") {
+            return Ok(Verdict::Inconclusive {
+                reason: what.clone(),
+            });
+        }
+    }
+    let real_split = split(real);
+    let real_keys: Vec<String> = real_split.ordered.iter().map(|e| key(e, true)).collect();
+    let mut best: Option<(usize, &Trace)> = None;
+    for trace in &allowed {
+        let model_split = split(&trace.events);
+        let model_keys: Vec<String> = model_split.ordered.iter().map(|e| key(e, true)).collect();
+        if model_keys == real_keys && model_split.floating == real_split.floating {
+            return Ok(Verdict::Conforms {
+                allowed: allowed.len(),
+            });
+        }
+        let common = model_keys
+            .iter()
+            .zip(&real_keys)
+            .take_while(|(a, b)| a == b)
+            .count();
+        if best.is_none_or(|(c, _)| common > c) {
+            best = Some((common, trace));
+        }
+    }
+    let (index, trace) = best.expect("at least the canonical trace");
+    let model_split = split(&trace.events);
+    let model_keys: Vec<String> = model_split.ordered.iter().map(|e| key(e, true)).collect();
+    let mut clauses = Vec::new();
+    for e in model_split
+        .ordered
+        .iter()
+        .skip(index.saturating_sub(2))
+        .take(3)
+    {
+        for c in &e.clauses {
+            if !clauses.contains(&c.to_string()) {
+                clauses.push(c.to_string());
+            }
+        }
+    }
+    let floating_mismatch = if model_split.floating != real_split.floating {
+        let model_only: Vec<String> = model_split
+            .floating
+            .iter()
+            .filter(|k| !real_split.floating.contains(k))
+            .cloned()
+            .collect();
+        let real_only: Vec<String> = real_split
+            .floating
+            .iter()
+            .filter(|k| !model_split.floating.contains(k))
+            .cloned()
+            .collect();
+        Some((model_only, real_only))
+    } else {
+        None
+    };
+    let orderly_same = model_keys == real_keys;
+    Ok(Verdict::Diverges(Divergence {
+        index: if orderly_same {
+            model_keys.len()
+        } else {
+            index
+        },
+        expected: model_split
+            .ordered
+            .get(index)
+            .filter(|_| !orderly_same)
+            .map(|e| line(e)),
+        actual: real_split
+            .ordered
+            .get(index)
+            .filter(|_| !orderly_same)
+            .map(|e| line(e)),
+        clauses,
+        model: model_split.ordered.iter().map(|e| line(e)).collect(),
+        real: real_split.ordered.iter().map(|e| line(e)).collect(),
+        floating_mismatch,
+    }))
+}
+
+/// Parse an adapter's events; an event that is not the trace format is an error naming it.
+pub fn parse_events(events: &[serde_json::Value]) -> Result<Vec<Event>, String> {
+    events
+        .iter()
+        .map(|v| {
+            serde_json::from_value::<Event>(v.clone())
+                .map_err(|e| format!("event {v} is not the trace format: {e}"))
+        })
+        .collect()
+}
