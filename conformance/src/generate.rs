@@ -185,3 +185,24 @@ pub fn fixed_set(seed: u64, n: usize) -> Vec<Scenario> {
         })
         .collect()
 }
+
+/// The value tree of case `case` of a fuzz run with `seed`: the scenario is its
+/// `current()`, and it shrinks with `simplify()` / `complicate()`.
+pub fn case_tree(seed: u64, case: u64) -> Box<dyn proptest::strategy::ValueTree<Value = Scenario>> {
+    use proptest::strategy::Strategy;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8..16].copy_from_slice(&case.to_le_bytes());
+    bytes[16] = 0xA5;
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let tree = scenario()
+        .prop_map(move |mut s| {
+            s.name = format!("fuzz-{seed}-{case}");
+            s
+        })
+        .new_tree(&mut runner)
+        .expect("the strategy always generates");
+    Box::new(tree)
+}

@@ -87,6 +87,74 @@ enum Command {
         #[arg(long)]
         clauses: bool,
     },
+    /// Generate scenarios, check each against a real runtime, shrink what diverges.
+    ///
+    /// Case K of seed S is always the same scenario. Every divergence is shrunk to a
+    /// minimal scenario, saved under --regressions with its seed and case, and printed
+    /// with the command that replays it. Progress goes to stderr every 100 cases. Exit
+    /// status: 0 clean, 1 divergence, 2 bad input, 3 adapter failure.
+    ///
+    /// Examples:
+    ///   asyncspec fuzz --impl asyncio --cases 2000 --seed 1 --jobs 2
+    ///   asyncspec fuzz --python ~/.pyenv/versions/3.12.1/bin/python --format json
+    #[command(verbatim_doc_comment)]
+    Fuzz {
+        /// The runtime's event loop: asyncio, uvloop or rloop.
+        #[arg(long = "impl", default_value = "asyncio")]
+        impl_: String,
+        /// The Python interpreter for the bundled adapter.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Run this adapter command instead of the bundled Python adapter.
+        #[arg(long)]
+        adapter: Option<String>,
+        /// Model profile (default: from the runtime the adapter reports).
+        #[arg(long)]
+        profile: Option<String>,
+        /// How many cases.
+        #[arg(long, default_value_t = 1000)]
+        cases: u64,
+        /// Seed (decimal or 0x-hex).
+        #[arg(long, default_value = "1")]
+        seed: String,
+        /// Parallel workers, one adapter process each.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Where shrunk divergences are saved.
+        #[arg(long, default_value = "conformance/regressions")]
+        regressions: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Replay a saved scenario, or case K of seed S, on the model and the runtime.
+    ///
+    /// Examples:
+    ///   asyncspec replay conformance/regressions/fuzz-1-17.json
+    ///   asyncspec replay --seed 1 --case 17 --python ~/.pyenv/versions/3.13.0/bin/python
+    #[command(verbatim_doc_comment)]
+    Replay {
+        /// A scenario file (omit with --seed and --case).
+        file: Option<PathBuf>,
+        /// Seed of the fuzz run.
+        #[arg(long, requires = "case")]
+        seed: Option<String>,
+        /// Case number in that run.
+        #[arg(long, requires = "seed")]
+        case: Option<u64>,
+        /// The runtime's event loop.
+        #[arg(long = "impl", default_value = "asyncio")]
+        impl_: String,
+        /// The Python interpreter for the bundled adapter.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Run this adapter command instead of the bundled Python adapter.
+        #[arg(long)]
+        adapter: Option<String>,
+        /// Model profile (default: from the runtime).
+        #[arg(long)]
+        profile: Option<String>,
+    },
     /// Check scenarios against a real runtime: each trace must be one the model allows.
     ///
     /// Runs every scenario (files, or folders of .json files) on the runtime through an
@@ -160,6 +228,44 @@ fn main() -> ExitCode {
             choices,
             format,
             clauses,
+        ),
+        Command::Fuzz {
+            impl_,
+            python,
+            adapter,
+            profile,
+            cases,
+            seed,
+            jobs,
+            regressions,
+            format,
+        } => fuzz_cmd(
+            &impl_,
+            &python,
+            adapter.as_deref(),
+            profile.as_deref(),
+            cases,
+            &seed,
+            jobs,
+            &regressions,
+            format,
+        ),
+        Command::Replay {
+            file,
+            seed,
+            case,
+            impl_,
+            python,
+            adapter,
+            profile,
+        } => replay(
+            file,
+            seed.as_deref(),
+            case,
+            &impl_,
+            &python,
+            adapter.as_deref(),
+            profile.as_deref(),
         ),
         Command::Check {
             scenarios,
@@ -518,4 +624,184 @@ fn check(
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+fn adapter_spec(
+    impl_: &str,
+    python: &str,
+    adapter: Option<&str>,
+) -> asyncspec_conformance::adapter::AdapterSpec {
+    match adapter {
+        Some(cmd) => asyncspec_conformance::adapter::AdapterSpec::command(cmd),
+        None => asyncspec_conformance::adapter::AdapterSpec::python(python, impl_),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fuzz_cmd(
+    impl_: &str,
+    python: &str,
+    adapter: Option<&str>,
+    profile: Option<&str>,
+    cases: u64,
+    seed: &str,
+    jobs: usize,
+    regressions: &std::path::Path,
+    format: Format,
+) -> ExitCode {
+    let seed = match asyncspec_sim::seed::parse_seed(seed) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("asyncspec fuzz: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let profile = match profile.map(asyncspec_model::Profile::parse).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("asyncspec fuzz: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cfg = asyncspec_conformance::fuzz::FuzzConfig {
+        spec: adapter_spec(impl_, python, adapter),
+        profile,
+        seed,
+        cases,
+        jobs,
+        regressions: regressions.to_path_buf(),
+        progress: true,
+    };
+    let hint = |saved: &std::path::Path, seed: u64, case: u64| {
+        format!(
+            "asyncspec replay {} --impl {impl_} --python {python}   (or: asyncspec replay --seed {seed} --case {case} --impl {impl_} --python {python})",
+            saved.display()
+        )
+    };
+    let summary = match asyncspec_conformance::fuzz::fuzz(&cfg, &hint) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("asyncspec fuzz: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        ),
+        Format::Text => {
+            for f in &summary.found {
+                println!(
+                    "divergence in case {} (shrunk to {} statements), saved to {}",
+                    f.case, f.statements, f.saved
+                );
+                print!("{}", indent(&f.report));
+                println!("    replay: {}", f.replay);
+            }
+            for (case, failure) in &summary.failures {
+                println!("adapter failure in case {case}:");
+                print!("{}", indent(failure));
+            }
+            println!(
+                "{}: {} cases, {} conforming, {} divergences ({} known), {} inconclusive, {} adapter failures; {:.1} scenarios/s; model {:.2}s, adapter {:.2}s",
+                summary.runtime,
+                summary.cases,
+                summary.conforming,
+                summary.divergences,
+                summary.known_divergences,
+                summary.inconclusive,
+                summary.adapter_failures,
+                summary.scenarios_per_second,
+                summary.model_seconds,
+                summary.adapter_seconds
+            );
+        }
+    }
+    if summary.divergences > summary.known_divergences {
+        ExitCode::from(1)
+    } else if summary.adapter_failures > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn replay(
+    file: Option<PathBuf>,
+    seed: Option<&str>,
+    case: Option<u64>,
+    impl_: &str,
+    python: &str,
+    adapter: Option<&str>,
+    profile: Option<&str>,
+) -> ExitCode {
+    use asyncspec_conformance::check::{CaseOutcome, Checker};
+    use asyncspec_conformance::oracle::Verdict;
+    let scenario = match (file, seed, case) {
+        (Some(f), _, _) => match asyncspec_conformance::scenarios::load(&f) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("asyncspec replay: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        (None, Some(seed), Some(case)) => match asyncspec_sim::seed::parse_seed(seed) {
+            Ok(seed) => asyncspec_conformance::generate::case_tree(seed, case).current(),
+            Err(e) => {
+                eprintln!("asyncspec replay: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("asyncspec replay: give a scenario file, or --seed and --case");
+            return ExitCode::from(2);
+        }
+    };
+    let profile = match profile.map(asyncspec_model::Profile::parse).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("asyncspec replay: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut checker = match Checker::new(adapter_spec(impl_, python, adapter), profile) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("asyncspec replay: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    println!("scenario {} on {}:", scenario.name, checker.runtime);
+    println!("{}", serde_json::to_string(&scenario).unwrap_or_default());
+    let result = checker.check(&scenario.name, &scenario);
+    match result.outcome {
+        CaseOutcome::Checked {
+            verdict: Verdict::Conforms { allowed },
+        } => {
+            println!("conforms ({allowed} allowed traces)");
+            ExitCode::SUCCESS
+        }
+        CaseOutcome::Checked {
+            verdict: Verdict::Diverges(d),
+        } => {
+            print!("{}", d.report());
+            ExitCode::from(1)
+        }
+        CaseOutcome::Checked {
+            verdict: Verdict::Inconclusive { reason },
+        } => {
+            println!("inconclusive: {reason}");
+            ExitCode::SUCCESS
+        }
+        CaseOutcome::AdapterFailure { failure } => {
+            println!("adapter failure: {failure}");
+            ExitCode::from(3)
+        }
+        CaseOutcome::BadInput { problem } => {
+            println!("bad input: {problem}");
+            ExitCode::from(2)
+        }
+    }
 }

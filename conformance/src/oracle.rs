@@ -1,18 +1,15 @@
 //! The oracle: is a real runtime's trace one the model allows?
 //!
-//! Checking is trace inclusion, not string equality. The model is run once per allowed
-//! order at its choice points (orders the documents leave undefined), up to
-//! [`MODEL_RUNS_MAX`] runs; the real trace conforms if it equals one of them, comparing
-//! only observable events. Events whose timing is the garbage collector's (never-retrieved
+//! Checking is trace inclusion, not string equality. The model's choice points (orders
+//! the documents leave undefined) are searched, guided by the real trace, up to
+//! [`SEARCH_RUNS_MAX`] model runs; the real trace conforms if it equals one the model
+//! produces, comparing only observable events. Events whose timing is the garbage collector's (never-retrieved
 //! reports, never-awaited warnings) float: they are compared as a set. Object reprs in
 //! messages (`<...>`) are blanked (they are runtime-specific).
 
 use asyncspec_model::trace::{describe, Event, EventKind, Trace};
 use asyncspec_model::{Profile, Scenario};
 use serde::Serialize;
-
-/// Most model runs spent enumerating allowed orders for one scenario.
-pub const MODEL_RUNS_MAX: usize = 256;
 
 /// The oracle's answer for one scenario.
 #[derive(Clone, Debug, Serialize)]
@@ -203,38 +200,16 @@ fn split(events: &[Event]) -> Split<'_> {
     Split { ordered, floating }
 }
 
-/// Every trace the model allows for `scenario` (up to [`MODEL_RUNS_MAX`]), canonical first.
-pub fn allowed_traces(scenario: &Scenario, profile: Profile) -> Result<Vec<Trace>, String> {
-    let mut out = Vec::new();
-    let mut queue: std::collections::VecDeque<Vec<usize>> =
-        std::collections::VecDeque::from([Vec::new()]);
-    while let Some(script) = queue.pop_front() {
-        if out.len() >= MODEL_RUNS_MAX {
-            break;
-        }
-        let trace = asyncspec_model::run(scenario, profile, &script)?;
-        let taken: Vec<usize> = trace
-            .choices
-            .iter()
-            .enumerate()
-            .map(|(i, n)| script.get(i).map(|c| c % n).unwrap_or(0))
-            .collect();
-        for i in script.len()..trace.choices.len() {
-            for v in 1..trace.choices[i] {
-                let mut child = taken[..i].to_vec();
-                child.push(v);
-                queue.push_back(child);
-            }
-        }
-        out.push(trace);
-    }
-    Ok(out)
-}
+/// Most model runs spent searching the allowed orders for one scenario.
+pub const SEARCH_RUNS_MAX: usize = 4096;
 
 /// Hold a real trace (events as the adapter reported them) against the model.
+///
+/// The search is guided by the real trace: it starts from the canonical choices, and
+/// only re-decides a choice point met before the first event where the model and the
+/// runtime part (a later choice cannot change an earlier event).
 pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Verdict, String> {
-    let allowed = allowed_traces(scenario, profile)?;
-    let canonical = &allowed[0];
+    let canonical = asyncspec_model::run(scenario, profile, &[])?;
     if let Some(Event {
         kind: EventKind::Limit { what },
         ..
@@ -248,24 +223,72 @@ pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Ve
     }
     let real_split = split(real);
     let real_keys: Vec<String> = real_split.ordered.iter().map(|e| key(e, true)).collect();
-    let mut best: Option<(usize, &Trace)> = None;
-    for trace in &allowed {
+    // Best-first: always extend the run whose trace agrees with the runtime longest.
+    let mut frontier: std::collections::BinaryHeap<(usize, usize, std::cmp::Reverse<usize>)> =
+        Default::default();
+    let mut runs: Vec<(Vec<usize>, Trace, usize)> = Vec::new();
+    let score = |trace: &Trace| -> (usize, bool) {
         let model_split = split(&trace.events);
         let model_keys: Vec<String> = model_split.ordered.iter().map(|e| key(e, true)).collect();
-        if model_keys == real_keys && model_split.floating == real_split.floating {
-            return Ok(Verdict::Conforms {
-                allowed: allowed.len(),
-            });
-        }
+        let conforms = model_keys == real_keys && model_split.floating == real_split.floating;
         let common = model_keys
             .iter()
             .zip(&real_keys)
             .take_while(|(a, b)| a == b)
             .count();
-        if best.is_none_or(|(c, _)| common > c) {
-            best = Some((common, trace));
+        (common, conforms)
+    };
+    let (common, conforms) = score(&canonical);
+    if conforms {
+        return Ok(Verdict::Conforms { allowed: 1 });
+    }
+    runs.push((Vec::new(), canonical.clone(), common));
+    frontier.push((common, 0, std::cmp::Reverse(0)));
+    while let Some((common, _, std::cmp::Reverse(at))) = frontier.pop() {
+        let (script, trace, _) = runs[at].clone();
+        let ordered_before: Vec<usize> = trace
+            .choice_events
+            .iter()
+            .map(|&raw| {
+                trace.events[..raw.min(trace.events.len())]
+                    .iter()
+                    .filter(|e| e.kind.observable() && !is_floating(&e.kind))
+                    .count()
+            })
+            .collect();
+        let taken: Vec<usize> = trace
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(i, n)| script.get(i).map(|c| c % n).unwrap_or(0))
+            .collect();
+        for i in script.len()..trace.choices.len() {
+            // A choice met after the first difference cannot explain it.
+            if ordered_before[i] > common {
+                continue;
+            }
+            for v in 1..trace.choices[i] {
+                if runs.len() >= SEARCH_RUNS_MAX {
+                    break;
+                }
+                let mut child = taken[..i].to_vec();
+                child.push(v);
+                let t = asyncspec_model::run(scenario, profile, &child)?;
+                let (c, conforms) = score(&t);
+                if conforms {
+                    return Ok(Verdict::Conforms {
+                        allowed: runs.len() + 1,
+                    });
+                }
+                runs.push((child.clone(), t, c));
+                frontier.push((c, child.len(), std::cmp::Reverse(runs.len() - 1)));
+            }
         }
     }
+    let best = runs
+        .iter()
+        .max_by_key(|(_, _, c)| *c)
+        .map(|(_, t, c)| (*c, t.clone()));
     let (index, trace) = best.expect("at least the canonical trace");
     let model_split = split(&trace.events);
     let model_keys: Vec<String> = model_split.ordered.iter().map(|e| key(e, true)).collect();

@@ -13,6 +13,24 @@ use crate::world::{Callback, FutId, FutKind, FutState, TimerAction, WaitState, W
 impl World {
     /// `asyncio.gather(*items, return_exceptions=...)`: the gathering future.
     pub fn gather(&mut self, items: &[Target], return_exceptions: bool) -> Result<FutId, ExcId> {
+        // Python evaluates every argument before gather() runs: the coroutine objects
+        // are made, the variables looked up. An unbound variable raises there, and the
+        // coroutine objects made before it are dropped unawaited.
+        for (k, item) in items.iter().enumerate() {
+            if let Target::Var(v) = item {
+                if let Err(e) = self.var_fut(v) {
+                    for earlier in &items[..k] {
+                        if let Target::Coro(c) = earlier {
+                            self.emit(crate::trace::EventKind::Warning {
+                                category: "RuntimeWarning".into(),
+                                message: format!("coroutine '{c}' was never awaited"),
+                            });
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+        }
         let mut futs = Vec::new();
         for item in items {
             futs.push(self.ensure_future(item)?);

@@ -515,6 +515,11 @@ impl World {
                 Pending::Return(v) => Ok(v),
             });
         };
+        if matches!(block.kind, BlockKind::Handler { .. }) {
+            if let Some(stack) = self.current.and_then(|t| self.handling.get_mut(&t)) {
+                stack.pop();
+            }
+        }
         let resume = |p: Pending| match p {
             Pending::Normal => Signal::Normal,
             Pending::Raise(e) => Signal::Raising(e),
@@ -549,6 +554,9 @@ impl World {
                             if let Some(name) = &h.name {
                                 self.vars
                                     .insert(name.clone(), Obj::Value(Value::Exc(self.exc_view(e))));
+                            }
+                            if let Some(t) = self.current {
+                                self.handling.entry(t).or_default().push(e);
                             }
                             uf.blocks.push(BlockState {
                                 stmts: h.body.clone(),
@@ -806,10 +814,10 @@ impl World {
                 Exec::Signal(Signal::Raising(e))
             }
             Stmt::Reraise => {
-                let handled = uf.blocks.iter().rev().find_map(|b| match b.kind {
-                    BlockKind::Handler { handled, .. } => Some(handled),
-                    _ => None,
-                });
+                let handled = self
+                    .current
+                    .and_then(|t| self.handling.get(&t))
+                    .and_then(|s| s.last().copied());
                 match handled {
                     Some(e) => {
                         if self.exc_is(e, "asyncio.CancelledError") {
@@ -826,6 +834,8 @@ impl World {
                             "RuntimeError",
                             vec![Value::Str("No active exception to reraise".into())],
                         );
+                        let exc = self.exc_view(e);
+                        self.emit(EventKind::Raise { exc });
                         Exec::Signal(Signal::Raising(e))
                     }
                 }
@@ -866,6 +876,10 @@ impl World {
                 timeout,
                 var,
             } => {
+                // The argument is evaluated before wait_for() is called.
+                if let Target::Var(v) = target {
+                    fut_or_raise!(v);
+                }
                 let t = timeout
                     .map(|t| t.to_string())
                     .unwrap_or_else(|| "None".into());

@@ -259,11 +259,16 @@ impl World {
     pub fn user_callback(&mut self, spec: CallbackSpec, target: String, f: FutId) {
         match spec {
             CallbackSpec::Record => {
+                // The recording callback reads the outcome with `exception()` /
+                // `result()`, which marks an exception retrieved.
                 let outcome = match self.fut(f).state.clone() {
                     FutState::Result(v) => Outcome::Value { value: v },
-                    FutState::Exception(e) => Outcome::Raised {
-                        exc: self.exc_view(e),
-                    },
+                    FutState::Exception(e) => {
+                        let _ = self.future_exception(f);
+                        Outcome::Raised {
+                            exc: self.exc_view(e),
+                        }
+                    }
                     FutState::Cancelled => Outcome::Raised {
                         exc: crate::exception::ExcView {
                             class: "asyncio.CancelledError".into(),

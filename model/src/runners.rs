@@ -25,6 +25,7 @@ pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<T
         steps: world.steps,
         events: world.events,
         choices: world.choices_met,
+        choice_events: world.choice_events,
     })
 }
 

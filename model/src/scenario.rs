@@ -104,7 +104,8 @@ pub enum Target {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CallbackSpec {
-    /// Record that it ran, with the future's state.
+    /// Record that it ran, with the future's outcome (read with `cancelled()`,
+    /// `exception()`, `result()`: an exception is thereby retrieved).
     Record,
     /// Raise an exception from the callback.
     Raise {

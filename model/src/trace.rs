@@ -192,6 +192,8 @@ pub struct Trace {
     pub events: Vec<Event>,
     /// Choice points met: at each, how many options there were (for exploration).
     pub choices: Vec<usize>,
+    /// At each choice point, how many events had been written (where it was met).
+    pub choice_events: Vec<usize>,
 }
 
 impl Trace {

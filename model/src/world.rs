@@ -319,6 +319,10 @@ pub struct World {
     pub tasks_created: u32,
     /// How many tasks were given each name.
     pub task_names: BTreeMap<String, u32>,
+    /// Per task, the exceptions its `except` bodies are handling, innermost last: a
+    /// bare `raise` re-raises the last one, even from a coroutine awaited inside the
+    /// handler (Python's exception state follows the await chain, not the frame).
+    pub handling: BTreeMap<FutId, Vec<ExcId>>,
     /// Callbacks and statements executed.
     pub steps: u64,
     /// Nesting of `cancel()` calls (a task awaiting a gather that contains itself makes
@@ -336,6 +340,8 @@ pub struct World {
     pub choice_script: Vec<usize>,
     /// Choice points met: how many options each had.
     pub choices_met: Vec<usize>,
+    /// For each choice point, how many events had been written when it was met.
+    pub choice_events: Vec<usize>,
 }
 
 impl World {
@@ -371,6 +377,7 @@ impl World {
             sigint_installed: false,
             tasks_created: 0,
             task_names: BTreeMap::new(),
+            handling: BTreeMap::new(),
             steps: 0,
             cancel_depth: 0,
             limit: None,
@@ -378,6 +385,7 @@ impl World {
             pending_clauses: Vec::new(),
             choice_script,
             choices_met: Vec::new(),
+            choice_events: Vec::new(),
         })
     }
 
@@ -583,6 +591,7 @@ impl World {
         }
         let k = self.choices_met.len();
         self.choices_met.push(n);
+        self.choice_events.push(self.events.len());
         self.choice_script.get(k).map(|c| c % n).unwrap_or(0)
     }
 

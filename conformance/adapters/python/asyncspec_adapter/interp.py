@@ -96,7 +96,7 @@ class Interp:
         self.emit_line = emit
         self.events = []
         self.vars = {}
-        self.handled = []
+        self.steps = 0
         self.handler_mode = "default"
         self.in_gc = False
         self.stopped = False
@@ -209,8 +209,12 @@ class Interp:
         return None
 
     async def await_expr(self, label, var, awaitable_factory):
+        # The operand is evaluated first, as `await expr` does: an error there (an
+        # unbound variable) is raised before anything is awaited, and no resume event
+        # is recorded.
+        aw = awaitable_factory()
         try:
-            v = await awaitable_factory()
+            v = await aw
         except BaseException as e:
             self.rec("resume", awaited=label, outcome=self.outcome(False, e))
             raise
@@ -230,6 +234,14 @@ class Interp:
 
     async def exec_stmt(self, st):
         op = st["op"]
+        self.steps += 1
+        if self.steps > self.steps_max and not self.stopped:
+            # The model counts callbacks too and stops sooner; this only keeps a
+            # runaway scenario from hanging the adapter (the oracle calls such runs
+            # inconclusive).
+            self.rec("limit", what=f"steps_max {self.steps_max} reached")
+            self.stopped = True
+            raise Limit("steps")
         loop = asyncio.get_running_loop()
         if op == "sleep":
             d = st["delay"]
@@ -280,9 +292,11 @@ class Interp:
             self.rec("raise", exc=exc_view(e))
             raise e
         if op == "reraise":
-            if not self.handled:
-                raise RuntimeError("No active exception to reraise")
-            e = self.handled[-1]
+            # Python's own notion of the exception being handled: it follows the
+            # await chain within a task and is empty in a fresh task.
+            e = sys.exception()
+            if e is None:
+                e = RuntimeError("No active exception to reraise")
             self.rec("raise", exc=exc_view(e))
             raise e
         if op == "return":
@@ -444,11 +458,7 @@ class Interp:
                 self.rec("catch", exc=exc_view(e))
                 if h.get("as"):
                     self.vars[h["as"]] = ("value", e)
-                self.handled.append(e)
-                try:
-                    result = await self.exec_block(h["body"])
-                finally:
-                    self.handled.pop()
+                result = await self.exec_block(h["body"])
             else:
                 if result is None and orelse:
                     result = await self.exec_block(orelse)
@@ -487,6 +497,7 @@ class Interp:
         debug = bool(self.s.get("debug", False))
         limits = self.s.get("limits") or {}
         horizon = float(limits.get("horizon_secs", 3600.0))
+        self.steps_max = int(limits.get("steps_max", 100000))
         interrupts = [float(i["at"]) for i in (self.s.get("interrupts") or [])]
         factory = loops.factory(self.loop_kind, self, horizon, interrupts)
         log_handler = loops.SlowCallbackLog(self)
@@ -514,7 +525,6 @@ class Interp:
             if not self.stopped:
                 self.in_gc = True
                 self.vars.clear()
-                self.handled.clear()
                 self.main_task = None
                 gc.collect()
         finally:

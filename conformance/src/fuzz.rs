@@ -1,0 +1,298 @@
+//! `asyncspec fuzz`: generated scenarios checked against a real runtime, in parallel;
+//! every divergence is shrunk to a minimal scenario, saved with its seed and case, and
+//! printed with the command that replays it.
+
+use crate::adapter::AdapterSpec;
+use crate::check::{CaseOutcome, Checker};
+use crate::generate;
+use crate::oracle::Verdict;
+use asyncspec_model::{Profile, Scenario};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+/// Most candidate scenarios tried while shrinking one divergence.
+pub const SHRINK_STEPS_MAX: usize = 400;
+
+/// One fuzz run's settings.
+#[derive(Clone, Debug)]
+pub struct FuzzConfig {
+    /// The adapter.
+    pub spec: AdapterSpec,
+    /// Model profile override.
+    pub profile: Option<Profile>,
+    /// Seed.
+    pub seed: u64,
+    /// Cases.
+    pub cases: u64,
+    /// Parallel workers (one adapter each).
+    pub jobs: usize,
+    /// Where shrunk divergences are saved.
+    pub regressions: PathBuf,
+    /// Print progress to stderr.
+    pub progress: bool,
+}
+
+/// A divergence found, shrunk and saved.
+#[derive(Clone, Debug, Serialize)]
+pub struct Found {
+    /// Case number.
+    pub case: u64,
+    /// File the minimal scenario was saved to.
+    pub saved: String,
+    /// Statements in the minimal scenario.
+    pub statements: usize,
+    /// The divergence report of the minimal scenario.
+    pub report: String,
+    /// The command that replays it.
+    pub replay: String,
+}
+
+/// What a fuzz run found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FuzzSummary {
+    /// The runtime the adapter reported.
+    pub runtime: String,
+    /// Cases run.
+    pub cases: u64,
+    /// Conforming cases.
+    pub conforming: u64,
+    /// Diverging cases (shrunk and saved).
+    pub divergences: u64,
+    /// Diverging cases that match a known divergence.
+    pub known_divergences: u64,
+    /// Cases the model could not decide (step limit, recursion).
+    pub inconclusive: u64,
+    /// Cases the adapter failed on (crash, hang, garbage).
+    pub adapter_failures: u64,
+    /// Cases per second, wall clock.
+    pub scenarios_per_second: f64,
+    /// Seconds in the model (all workers).
+    pub model_seconds: f64,
+    /// Seconds waiting on adapters (all workers).
+    pub adapter_seconds: f64,
+    /// Each divergence.
+    pub found: Vec<Found>,
+    /// Each adapter failure: case and what was seen.
+    pub failures: Vec<(u64, String)>,
+}
+
+/// Count statements in a scenario (the size a shrink minimises).
+pub fn statements(s: &Scenario) -> usize {
+    fn count(b: &[asyncspec_model::scenario::Stmt]) -> usize {
+        use asyncspec_model::scenario::Stmt;
+        b.iter()
+            .map(|st| {
+                1 + match st {
+                    Stmt::Try {
+                        body,
+                        handlers,
+                        orelse,
+                        finally,
+                    } => {
+                        count(body)
+                            + handlers.iter().map(|h| count(&h.body)).sum::<usize>()
+                            + orelse.as_ref().map_or(0, |b| count(b))
+                            + finally.as_ref().map_or(0, |b| count(b))
+                    }
+                    Stmt::Timeout { body, .. } | Stmt::TaskGroup { body, .. } => count(body),
+                    _ => 0,
+                }
+            })
+            .sum()
+    }
+    count(&s.main) + s.coroutines.values().map(|b| count(b)).sum::<usize>()
+}
+
+enum Msg {
+    Done {
+        case: u64,
+        outcome: CaseOutcome,
+        model_s: f64,
+        adapter_s: f64,
+    },
+    Found(Found),
+    Runtime(String),
+    Fatal(String),
+}
+
+fn diverges(checker: &mut Checker, s: &Scenario) -> Option<String> {
+    match checker.check(&s.name, s).outcome {
+        CaseOutcome::Checked {
+            verdict: Verdict::Diverges(d),
+        } => Some(d.report()),
+        _ => None,
+    }
+}
+
+/// Shrink a diverging case: keep simplifying while the divergence stays.
+fn shrink(checker: &mut Checker, seed: u64, case: u64) -> (Scenario, String) {
+    let mut tree = generate::case_tree(seed, case);
+    let mut best = tree.current();
+    let mut report = diverges(checker, &best).unwrap_or_default();
+    let mut steps = 0;
+    if !tree.simplify() {
+        return (best, report);
+    }
+    loop {
+        steps += 1;
+        if steps > SHRINK_STEPS_MAX {
+            break;
+        }
+        let candidate = tree.current();
+        let still = diverges(checker, &candidate);
+        let next = match still {
+            Some(r) => {
+                best = candidate;
+                report = r;
+                tree.simplify()
+            }
+            None => tree.complicate(),
+        };
+        if !next {
+            break;
+        }
+    }
+    (best, report)
+}
+
+fn save(dir: &Path, seed: u64, case: u64, s: &Scenario, runtime: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let mut s = s.clone();
+    s.name = format!("fuzz-{seed}-{case}");
+    s.description = format!("Shrunk from fuzz case {case} of seed {seed}; diverged on {runtime}.");
+    let path = dir.join(format!("fuzz-{seed}-{case}.json"));
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&s).unwrap_or_default() + "\n",
+    )?;
+    Ok(path)
+}
+
+/// Run a fuzz campaign.
+pub fn fuzz(
+    cfg: &FuzzConfig,
+    replay_hint: &(dyn Fn(&Path, u64, u64) -> String + Sync),
+) -> Result<FuzzSummary, String> {
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let mut summary = FuzzSummary::default();
+    let mut fatal = None;
+    std::thread::scope(|scope| {
+        for _ in 0..cfg.jobs.max(1) {
+            let tx = tx.clone();
+            let next = next.clone();
+            let cfg = cfg.clone();
+            scope.spawn(move || {
+                let mut checker = match Checker::new(cfg.spec.clone(), cfg.profile) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = tx.send(Msg::Fatal(e.to_string()));
+                        return;
+                    }
+                };
+                let _ = tx.send(Msg::Runtime(checker.runtime.clone()));
+                loop {
+                    let case = next.fetch_add(1, Ordering::SeqCst);
+                    if case >= cfg.cases {
+                        break;
+                    }
+                    let scenario = generate::case_tree(cfg.seed, case).current();
+                    let r = checker.check(&scenario.name, &scenario);
+                    if let CaseOutcome::Checked {
+                        verdict: Verdict::Diverges(_),
+                    } = &r.outcome
+                    {
+                        let (minimal, report) = shrink(&mut checker, cfg.seed, case);
+                        let saved =
+                            save(&cfg.regressions, cfg.seed, case, &minimal, &checker.runtime)
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_else(|e| format!("(not saved: {e})"));
+                        let _ = tx.send(Msg::Found(Found {
+                            case,
+                            statements: statements(&minimal),
+                            report,
+                            replay: replay_hint(Path::new(&saved), cfg.seed, case),
+                            saved,
+                        }));
+                    }
+                    let _ = tx.send(Msg::Done {
+                        case,
+                        outcome: r.outcome,
+                        model_s: r.model_s,
+                        adapter_s: r.adapter_s,
+                    });
+                }
+            });
+        }
+        drop(tx);
+        collect(&rx, cfg, started, &mut summary, &mut fatal);
+    });
+    if let Some(e) = fatal {
+        if summary.cases == 0 {
+            return Err(e);
+        }
+    }
+    summary.found.sort_by_key(|f| f.case);
+    summary.failures.sort_by_key(|f| f.0);
+    summary.scenarios_per_second = summary.cases as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    Ok(summary)
+}
+
+fn collect(
+    rx: &mpsc::Receiver<Msg>,
+    cfg: &FuzzConfig,
+    started: Instant,
+    summary: &mut FuzzSummary,
+    fatal: &mut Option<String>,
+) {
+    for msg in rx {
+        match msg {
+            Msg::Runtime(r) => summary.runtime = r,
+            Msg::Fatal(e) => *fatal = Some(e),
+            Msg::Found(f) => summary.found.push(f),
+            Msg::Done {
+                case,
+                outcome,
+                model_s,
+                adapter_s,
+            } => {
+                summary.cases += 1;
+                summary.model_seconds += model_s;
+                summary.adapter_seconds += adapter_s;
+                match outcome {
+                    CaseOutcome::Checked {
+                        verdict: Verdict::Conforms { .. },
+                    } => summary.conforming += 1,
+                    CaseOutcome::Checked {
+                        verdict: Verdict::Diverges(_),
+                    } => summary.divergences += 1,
+                    CaseOutcome::Checked {
+                        verdict: Verdict::Inconclusive { .. },
+                    } => summary.inconclusive += 1,
+                    CaseOutcome::AdapterFailure { failure } => {
+                        summary.adapter_failures += 1;
+                        summary.failures.push((case, failure));
+                    }
+                    CaseOutcome::BadInput { problem } => {
+                        summary.adapter_failures += 1;
+                        summary.failures.push((case, problem));
+                    }
+                }
+                if cfg.progress && summary.cases % 100 == 0 {
+                    eprintln!(
+                        "fuzz: {}/{} cases, {} divergences, {} adapter failures, {:.0}/s",
+                        summary.cases,
+                        cfg.cases,
+                        summary.divergences,
+                        summary.adapter_failures,
+                        summary.cases as f64 / started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        }
+    }
+}
