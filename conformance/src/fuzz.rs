@@ -282,7 +282,7 @@ fn collect(
                         summary.failures.push((case, problem));
                     }
                 }
-                if cfg.progress && summary.cases % 100 == 0 {
+                if cfg.progress && summary.cases.is_multiple_of(100) {
                     eprintln!(
                         "fuzz: {}/{} cases, {} divergences, {} adapter failures, {:.0}/s",
                         summary.cases,

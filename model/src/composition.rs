@@ -48,9 +48,13 @@ impl World {
                 continue;
             }
             seen.push(f);
-            if self.done(f) {
+            if self.done(f) && self.profile.gather_done_children_at_once() {
+                self.cite(cite!("asyncio.composition.gather.done_children_3_12"));
                 done_futs.push(f);
             } else {
+                if self.done(f) {
+                    self.cite(cite!("asyncio.composition.gather.done_children_3_11"));
+                }
                 self.add_done_callback(f, Callback::GatherChild(outer));
             }
         }

@@ -515,7 +515,15 @@ impl World {
                 Pending::Return(v) => Ok(v),
             });
         };
-        if matches!(block.kind, BlockKind::Handler { .. }) {
+        // A `finally` run because of an exception handles it too (Python's finally
+        // is an exception handler that re-raises): a bare `raise` there re-raises it.
+        if matches!(
+            block.kind,
+            BlockKind::Handler { .. }
+                | BlockKind::Finally {
+                    pending: Pending::Raise(_)
+                }
+        ) {
             if let Some(stack) = self.current.and_then(|t| self.handling.get_mut(&t)) {
                 stack.pop();
             }
@@ -647,6 +655,9 @@ impl World {
     fn push_finally(&mut self, uf: &mut UserFrame, body: Block, pending: Pending) -> Leave {
         if matches!(pending, Pending::Raise(e) if self.exc_is(e, "asyncio.CancelledError")) {
             self.cite(cite!("asyncio.cancellation.finally.runs_on_cancel"));
+        }
+        if let (Pending::Raise(e), Some(t)) = (&pending, self.current) {
+            self.handling.entry(t).or_default().push(*e);
         }
         uf.blocks.push(BlockState {
             stmts: body,

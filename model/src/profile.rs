@@ -88,6 +88,13 @@ impl Profile {
         self >= Profile::Cpython312
     }
 
+    /// 3.12: `gather` runs `_done_callback` at once for children already done (after the
+    /// gathering future exists); 3.11 adds the callback to every child, so a done child
+    /// is seen one loop iteration later (asyncio.composition.gather.done_children_3_12).
+    pub fn gather_done_children_at_once(self) -> bool {
+        self >= Profile::Cpython312
+    }
+
     /// 3.13: TaskGroup.create_task closes the coroutine of a refused task
     /// (asyncio.taskgroups.create_task.inactive_closes_coro).
     pub fn task_group_closes_refused_coro(self) -> bool {

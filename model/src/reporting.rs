@@ -117,6 +117,20 @@ impl World {
                     None,
                     true,
                 );
+                // A task that never ran drops a coroutine that was never started.
+                if !self.task(f).started {
+                    if let Some(crate::coroutine::Frame::User(uf)) = self.task(f).frames.first() {
+                        let coro = uf.coro.clone();
+                        self.cite(cite!("asyncio.reporting.never_awaited.runtime_warning"));
+                        self.emit_for(
+                            None,
+                            EventKind::Warning {
+                                category: "RuntimeWarning".into(),
+                                message: format!("coroutine '{coro}' was never awaited"),
+                            },
+                        );
+                    }
+                }
             }
         }
     }

@@ -110,9 +110,11 @@ impl World {
                 Ok(())
             }
             CoroOut::Raise(e) if self.exc_is(e, "asyncio.CancelledError") => {
-                self.cite(cite!(
-                    "asyncio.tasks.raise_cancelled.without_request_cancels_task"
-                ));
+                if self.task(t).num_cancels_requested == 0 {
+                    self.cite(cite!(
+                        "asyncio.tasks.raise_cancelled.without_request_cancels_task"
+                    ));
+                }
                 self.fut_mut(t).cancelled_exc = Some(e);
                 self.future_cancel_base(t, None);
                 Ok(())

@@ -101,6 +101,7 @@ class Interp:
         self.in_gc = False
         self.stopped = False
         self.fut_names = {}
+        self.desired_names = {}
         self.classes = {
             "asyncio.CancelledError": asyncio.CancelledError,
             "CancelledError": asyncio.CancelledError,
@@ -355,8 +356,12 @@ class Interp:
             if kind != "group":
                 raise NameError(f"name '{st['group']}' is not a TaskGroup")
             co = self.make_coro(st["coro"])
+            if st.get("var"):
+                # 3.11/3.12 rename the task after loop.create_task (_set_task_name);
+                # naming it in the loop hook keeps the model's uniquifying rule.
+                self.desired_names[id(co)] = st["var"]
             try:
-                t = tg.create_task(co, name=st.get("var"))
+                t = tg.create_task(co)
             except BaseException as e:
                 del co
                 self.rec("call", call=f"{st['group']}.create_task({st['coro']}())", outcome=self.outcome(False, e))

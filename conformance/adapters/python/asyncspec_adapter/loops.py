@@ -96,7 +96,10 @@ class _Hooks:
     def create_task(self, coro, *, name=None, context=None, **kwargs):
         self._asyncspec_created += 1
         first = self._asyncspec_created == 1
-        if name is None:
+        desired = self._asyncspec_interp.desired_names.pop(id(coro), None)
+        if name is None and desired is not None:
+            base = desired
+        elif name is None:
             qual = getattr(coro, "__qualname__", "Task")
             base = "main" if first and qual == "main" else f"{qual}-{self._asyncspec_created}"
         else:
