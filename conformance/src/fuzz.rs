@@ -63,6 +63,10 @@ pub struct FuzzSummary {
     pub divergences: u64,
     /// Diverging cases that match a known divergence.
     pub known_divergences: u64,
+    /// Cases whose runtime trace diverged once and conformed when run again on the
+    /// same adapter: runtime nondeterminism the model does not explain yet. Reported,
+    /// saved, and not counted as divergences.
+    pub unreproducible: u64,
     /// Cases the model could not decide (step limit, recursion).
     pub inconclusive: u64,
     /// Cases the adapter failed on (crash, hang, garbage).
@@ -77,6 +81,8 @@ pub struct FuzzSummary {
     pub found: Vec<Found>,
     /// Each adapter failure: case and what was seen.
     pub failures: Vec<(u64, String)>,
+    /// Each unreproducible divergence: case, saved file, the first report.
+    pub unreproducible_cases: Vec<(u64, String, String)>,
 }
 
 /// Count statements in a scenario (the size a shrink minimises).
@@ -114,6 +120,11 @@ enum Msg {
         adapter_s: f64,
     },
     Found(Found),
+    Unreproducible {
+        case: u64,
+        report: String,
+        saved: String,
+    },
     Runtime(String),
     Fatal(String),
 }
@@ -201,8 +212,37 @@ pub fn fuzz(
                         break;
                     }
                     let scenario = generate::case_tree(cfg.seed, case).current();
-                    let r = checker.check(&scenario.name, &scenario);
+                    let mut r = checker.check(&scenario.name, &scenario);
+                    let mut unreproducible = None;
                     if let CaseOutcome::Checked {
+                        verdict: Verdict::Diverges(d),
+                    } = &r.outcome
+                    {
+                        if diverges(&mut checker, &scenario).is_none() {
+                            let saved = save(
+                                &cfg.regressions.join("unreproducible"),
+                                cfg.seed,
+                                case,
+                                &scenario,
+                                &checker.runtime,
+                            )
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|e| format!("(not saved: {e})"));
+                            unreproducible = Some((d.report(), saved));
+                        }
+                    }
+                    if let Some((report, saved)) = unreproducible {
+                        let _ = tx.send(Msg::Unreproducible {
+                            case,
+                            report,
+                            saved,
+                        });
+                        r.outcome = CaseOutcome::Checked {
+                            verdict: Verdict::Inconclusive {
+                                reason: "diverged once, conformed when run again".into(),
+                            },
+                        };
+                    } else if let CaseOutcome::Checked {
                         verdict: Verdict::Diverges(_),
                     } = &r.outcome
                     {
@@ -254,6 +294,14 @@ fn collect(
             Msg::Runtime(r) => summary.runtime = r,
             Msg::Fatal(e) => *fatal = Some(e),
             Msg::Found(f) => summary.found.push(f),
+            Msg::Unreproducible {
+                case,
+                report,
+                saved,
+            } => {
+                summary.unreproducible += 1;
+                summary.unreproducible_cases.push((case, saved, report));
+            }
             Msg::Done {
                 case,
                 outcome,

@@ -699,17 +699,22 @@ fn fuzz_cmd(
                 print!("{}", indent(&f.report));
                 println!("    replay: {}", f.replay);
             }
+            for (case, saved, report) in &summary.unreproducible_cases {
+                println!("case {case} diverged once and conformed when run again (saved to {saved}); the first report:");
+                print!("{}", indent(report));
+            }
             for (case, failure) in &summary.failures {
                 println!("adapter failure in case {case}:");
                 print!("{}", indent(failure));
             }
             println!(
-                "{}: {} cases, {} conforming, {} divergences ({} known), {} inconclusive, {} adapter failures; {:.1} scenarios/s; model {:.2}s, adapter {:.2}s",
+                "{}: {} cases, {} conforming, {} divergences ({} known), {} unreproducible, {} inconclusive, {} adapter failures; {:.1} scenarios/s; model {:.2}s, adapter {:.2}s",
                 summary.runtime,
                 summary.cases,
                 summary.conforming,
                 summary.divergences,
                 summary.known_divergences,
+                summary.unreproducible,
                 summary.inconclusive,
                 summary.adapter_failures,
                 summary.scenarios_per_second,

@@ -240,8 +240,19 @@ fn floating_agree(model: &Split<'_>, real: &Split<'_>) -> bool {
     model.floating == real.floating && unmatched(&real.optional, &model.optional).is_empty()
 }
 
-/// Most model runs spent searching the allowed orders for one scenario.
-pub const SEARCH_RUNS_MAX: usize = 4096;
+/// Most model runs spent searching the allowed orders for one scenario, unless the
+/// environment variable [`SEARCH_RUNS_ENV`] says otherwise.
+pub const SEARCH_RUNS_MAX: usize = 20_000;
+
+/// Environment variable overriding [`SEARCH_RUNS_MAX`].
+pub const SEARCH_RUNS_ENV: &str = "ASYNCSPEC_SEARCH_RUNS";
+
+fn search_runs_max() -> usize {
+    std::env::var(SEARCH_RUNS_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SEARCH_RUNS_MAX)
+}
 
 /// Hold a real trace (events as the adapter reported them) against the model.
 ///
@@ -261,6 +272,7 @@ pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Ve
             });
         }
     }
+    let budget = search_runs_max();
     let real_split = split(real);
     let real_keys: Vec<String> = real_split.ordered.iter().map(|e| key(e, true)).collect();
     // Best-first: always extend the run whose trace agrees with the runtime longest.
@@ -308,7 +320,7 @@ pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Ve
                 continue;
             }
             for v in 1..trace.choices[i] {
-                if runs.len() >= SEARCH_RUNS_MAX {
+                if runs.len() >= budget {
                     break;
                 }
                 let mut child = taken[..i].to_vec();

@@ -504,6 +504,9 @@ class Interp:
         horizon = float(limits.get("horizon_secs", 3600.0))
         self.steps_max = int(limits.get("steps_max", 100000))
         interrupts = [float(i["at"]) for i in (self.s.get("interrupts") or [])]
+        # Finalize what earlier scenarios left in reference cycles now, before any hook
+        # records: otherwise their late warnings and reports land in this trace.
+        gc.collect()
         factory = loops.factory(self.loop_kind, self, horizon, interrupts)
         log_handler = loops.SlowCallbackLog(self)
         asyncio_logger = logging.getLogger("asyncio")

@@ -79,6 +79,34 @@ def _uniquify(loop, base):
     return base if uses == 1 else f"{base}#{uses}"
 
 
+class DeterministicTask(asyncio.Task):
+    """A Task whose hash is its creation number instead of its address.
+
+    CPython iterates sets of tasks (asyncio.all_tasks() at shutdown, TaskGroup._tasks)
+    in hash order, and a task's default hash is its memory address, which depends on
+    everything the process did before. With this hash the order depends only on the
+    scenario, so a replay reproduces the run. Nothing else about the task changes.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # Set before Task.__init__, which registers the task in a weak set (hashing it).
+        _counter[0] += 1
+        self._asyncspec_seq = _counter[0]
+        super().__init__(*args, **kwargs)
+
+    def __hash__(self):
+        return self._asyncspec_seq
+
+
+# Reports name the class ("Task exception was never retrieved"): keep the name.
+DeterministicTask.__name__ = "Task"
+DeterministicTask.__qualname__ = "Task"
+
+
+def _task_factory(loop, coro, **kwargs):
+    return DeterministicTask(coro, loop=loop, **kwargs)
+
+
 def _raise_sigint():
     signal.raise_signal(signal.SIGINT)
 
@@ -92,6 +120,7 @@ class _Hooks:
         self._asyncspec_created = 0
         self._asyncspec_interrupts = interrupts
         interp.loop = self
+        self.set_task_factory(_task_factory)
 
     def create_task(self, coro, *, name=None, context=None, **kwargs):
         self._asyncspec_created += 1
