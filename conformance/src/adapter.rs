@@ -28,6 +28,14 @@ pub struct AdapterSpec {
 }
 
 impl AdapterSpec {
+    /// The bundled adapter with a deliberate alteration of the runtime (`--mutate`),
+    /// to test the oracle itself.
+    pub fn mutated(mut self, mutation: &str) -> AdapterSpec {
+        self.argv.push("--mutate".into());
+        self.argv.push(mutation.to_string());
+        self
+    }
+
     /// The bundled Python adapter for `impl_` (`asyncio`, `uvloop`, `rloop`) on `python`.
     pub fn python(python: &str, impl_: &str) -> AdapterSpec {
         AdapterSpec {

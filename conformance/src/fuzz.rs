@@ -33,6 +33,8 @@ pub struct FuzzConfig {
     pub regressions: PathBuf,
     /// Print progress to stderr.
     pub progress: bool,
+    /// Which generator.
+    pub generator: generate::Generator,
 }
 
 /// A divergence found, shrunk and saved.
@@ -139,8 +141,13 @@ fn diverges(checker: &mut Checker, s: &Scenario) -> Option<String> {
 }
 
 /// Shrink a diverging case: keep simplifying while the divergence stays.
-fn shrink(checker: &mut Checker, seed: u64, case: u64) -> (Scenario, String) {
-    let mut tree = generate::case_tree(seed, case);
+fn shrink(
+    checker: &mut Checker,
+    seed: u64,
+    case: u64,
+    generator: generate::Generator,
+) -> (Scenario, String) {
+    let mut tree = generate::case_tree(seed, case, generator);
     let mut best = tree.current();
     let mut report = diverges(checker, &best).unwrap_or_default();
     let mut steps = 0;
@@ -211,7 +218,7 @@ pub fn fuzz(
                     if case >= cfg.cases {
                         break;
                     }
-                    let scenario = generate::case_tree(cfg.seed, case).current();
+                    let scenario = generate::case_tree(cfg.seed, case, cfg.generator).current();
                     let mut r = checker.check(&scenario.name, &scenario);
                     let mut unreproducible = None;
                     if let CaseOutcome::Checked {
@@ -246,7 +253,7 @@ pub fn fuzz(
                         verdict: Verdict::Diverges(_),
                     } = &r.outcome
                     {
-                        let (minimal, report) = shrink(&mut checker, cfg.seed, case);
+                        let (minimal, report) = shrink(&mut checker, cfg.seed, case, cfg.generator);
                         let saved =
                             save(&cfg.regressions, cfg.seed, case, &minimal, &checker.runtime)
                                 .map(|p| p.display().to_string())

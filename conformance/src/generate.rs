@@ -138,31 +138,85 @@ fn stmt(owner: Option<usize>, depth: u32) -> BoxedStrategy<Stmt> {
     .boxed()
 }
 
-/// A whole scenario.
+/// How generated programs start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generator {
+    /// No prelude: variables are bound only by the program itself.
+    Plain,
+    /// Most programs start by binding some variables (futures f0, f1; tasks t0, t1), so
+    /// they get past their first lookup: finds more, and finds mutations the plain
+    /// generator rarely reaches.
+    Bound,
+}
+
+impl Generator {
+    /// Parse `plain` / `bound`.
+    pub fn parse(word: &str) -> Result<Generator, String> {
+        match word {
+            "plain" => Ok(Generator::Plain),
+            "bound" => Ok(Generator::Bound),
+            other => Err(format!("unknown generator {other:?} (plain or bound)")),
+        }
+    }
+}
+
+/// A whole scenario from the plain generator.
 pub fn scenario() -> impl Strategy<Value = Scenario> {
+    scenario_from(Generator::Plain)
+}
+
+/// A whole scenario.
+pub fn scenario_from(generator: Generator) -> impl Strategy<Value = Scenario> {
+    let preludes = match generator {
+        Generator::Plain => 0usize..1,
+        Generator::Bound => 0usize..3,
+    };
     let coroutines: Vec<BoxedStrategy<Rc<[Stmt]>>> =
         (0..COROUTINES).map(|i| block(Some(i), 1, 1..5)).collect();
-    (block(None, 2, 1..7), coroutines, any::<bool>()).prop_map(|(main, bodies, debug)| {
-        let coroutines: BTreeMap<String, Rc<[Stmt]>> = bodies
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| (coro_name(i), b))
-            .collect();
-        Scenario {
-            name: "generated".into(),
-            description: String::new(),
-            format: SCENARIO_FORMAT,
-            debug,
-            exceptions: BTreeMap::new(),
-            main,
-            coroutines,
-            interrupts: Vec::new(),
-            limits: Limits {
-                steps_max: 20_000,
-                horizon_secs: 1_000.0,
-            },
-        }
-    })
+    (block(None, 2, 1..7), coroutines, any::<bool>(), preludes).prop_map(
+        |(body, bodies, debug, prelude)| {
+            // Most statements name a variable: a prelude binds some, so that programs get
+            // past their first lookup and reach the interesting interleavings.
+            let mut main: Vec<Stmt> = Vec::new();
+            if prelude > 0 {
+                main.push(Stmt::NewFuture { var: "f0".into() });
+                main.push(Stmt::CreateTask {
+                    coro: coro_name(0),
+                    var: Some("t0".into()),
+                    name: None,
+                });
+            }
+            if prelude > 1 {
+                main.push(Stmt::NewFuture { var: "f1".into() });
+                main.push(Stmt::CreateTask {
+                    coro: coro_name(1),
+                    var: Some("t1".into()),
+                    name: None,
+                });
+            }
+            main.extend(body.iter().cloned());
+            let main: Rc<[Stmt]> = Rc::from(main);
+            let coroutines: BTreeMap<String, Rc<[Stmt]>> = bodies
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| (coro_name(i), b))
+                .collect();
+            Scenario {
+                name: "generated".into(),
+                description: String::new(),
+                format: SCENARIO_FORMAT,
+                debug,
+                exceptions: BTreeMap::new(),
+                main,
+                coroutines,
+                interrupts: Vec::new(),
+                limits: Limits {
+                    steps_max: 20_000,
+                    horizon_secs: 1_000.0,
+                },
+            }
+        },
+    )
 }
 
 /// The same `n` scenarios for a seed, every time (for benchmarks and fixed-seed runs).
@@ -188,7 +242,11 @@ pub fn fixed_set(seed: u64, n: usize) -> Vec<Scenario> {
 
 /// The value tree of case `case` of a fuzz run with `seed`: the scenario is its
 /// `current()`, and it shrinks with `simplify()` / `complicate()`.
-pub fn case_tree(seed: u64, case: u64) -> Box<dyn proptest::strategy::ValueTree<Value = Scenario>> {
+pub fn case_tree(
+    seed: u64,
+    case: u64,
+    generator: Generator,
+) -> Box<dyn proptest::strategy::ValueTree<Value = Scenario>> {
     use proptest::strategy::Strategy;
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
     let mut bytes = [0u8; 32];
@@ -197,7 +255,7 @@ pub fn case_tree(seed: u64, case: u64) -> Box<dyn proptest::strategy::ValueTree<
     bytes[16] = 0xA5;
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    let tree = scenario()
+    let tree = scenario_from(generator)
         .prop_map(move |mut s| {
             s.name = format!("fuzz-{seed}-{case}");
             s

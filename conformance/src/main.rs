@@ -8,6 +8,27 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Print to stdout; a closed pipe (`asyncspec ... | head`) ends the program quietly
+/// instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `out!` with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 /// Where exceptions go in Python's async runtimes: an executable reference model and
 /// conformance oracle.
 ///
@@ -126,6 +147,13 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Deliberately alter the runtime (gather-cancels-siblings, cancel-drops-message),
+        /// to prove the oracle catches it.
+        #[arg(long)]
+        mutate: Option<String>,
+        /// Scenario generator: plain, or bound (programs start with some variables bound).
+        #[arg(long, default_value = "plain")]
+        generator: String,
     },
     /// Replay a saved scenario, or case K of seed S, on the model and the runtime.
     ///
@@ -142,6 +170,9 @@ enum Command {
         /// Case number in that run.
         #[arg(long, requires = "seed")]
         case: Option<u64>,
+        /// The generator that run used (plain or bound).
+        #[arg(long, default_value = "plain")]
+        generator: String,
         /// The runtime's event loop.
         #[arg(long = "impl", default_value = "asyncio")]
         impl_: String,
@@ -191,6 +222,10 @@ enum Command {
         /// Print a verdict line per clause.
         #[arg(long)]
         per_clause: bool,
+        /// Deliberately alter the runtime (gather-cancels-siblings, cancel-drops-message),
+        /// to prove the oracle catches it.
+        #[arg(long)]
+        mutate: Option<String>,
     },
 }
 
@@ -239,10 +274,14 @@ fn main() -> ExitCode {
             jobs,
             regressions,
             format,
+            mutate,
+            generator,
         } => fuzz_cmd(
             &impl_,
             &python,
             adapter.as_deref(),
+            mutate.as_deref(),
+            &generator,
             profile.as_deref(),
             cases,
             &seed,
@@ -254,6 +293,7 @@ fn main() -> ExitCode {
             file,
             seed,
             case,
+            generator,
             impl_,
             python,
             adapter,
@@ -262,6 +302,7 @@ fn main() -> ExitCode {
             file,
             seed.as_deref(),
             case,
+            &generator,
             &impl_,
             &python,
             adapter.as_deref(),
@@ -275,11 +316,13 @@ fn main() -> ExitCode {
             profile,
             format,
             per_clause,
+            mutate,
         } => check(
             &scenarios,
             &impl_,
             &python,
             adapter.as_deref(),
+            mutate.as_deref(),
             profile.as_deref(),
             format,
             per_clause,
@@ -323,9 +366,9 @@ fn run(
     match asyncspec_model::run(&scenario, profile, &script) {
         Ok(trace) => {
             match format {
-                Format::Text => print!("{}", trace.to_text(with_clauses)),
+                Format::Text => out!("{}", trace.to_text(with_clauses)),
                 Format::Json => match serde_json::to_string_pretty(&trace) {
-                    Ok(t) => println!("{t}"),
+                    Ok(t) => outln!("{t}"),
                     Err(e) => {
                         eprintln!("asyncspec run: cannot encode JSON: {e}");
                         return ExitCode::from(1);
@@ -398,7 +441,7 @@ fn clauses(
         .collect();
     match format {
         Format::Json => match serde_json::to_string_pretty(&statuses) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(e) => {
                 eprintln!("asyncspec: cannot encode JSON: {e}");
                 return ExitCode::from(1);
@@ -420,7 +463,7 @@ fn print_table(statuses: &[ClauseStatus]) {
         .max()
         .unwrap_or(2)
         .max(2);
-    println!("{:width$}  M S L  {:26}  runtimes", "id", "source");
+    outln!("{:width$}  M S L  {:26}  runtimes", "id", "source");
     for s in statuses {
         let mark = |b: bool| if b { 'x' } else { '.' };
         let live_all = !s.live.is_empty() && s.live.values().all(|c| *c);
@@ -439,7 +482,7 @@ fn print_table(statuses: &[ClauseStatus]) {
         } else {
             s.runtimes.join(",")
         };
-        println!(
+        outln!(
             "{:width$}  {} {} {}  {:26}  {}",
             s.id,
             mark(s.implemented),
@@ -456,7 +499,7 @@ fn print_table(statuses: &[ClauseStatus]) {
         .iter()
         .filter(|s| !s.live.is_empty() && s.live.values().all(|c| *c))
         .count();
-    println!(
+    outln!(
         "{total} clauses: {implemented} implemented, {snapshot} snapshot-covered, {live} live-checked on every runtime"
     );
 }
@@ -467,6 +510,7 @@ fn check(
     impl_: &str,
     python: &str,
     adapter: Option<&str>,
+    mutate: Option<&str>,
     profile: Option<&str>,
     format: Format,
     per_clause: bool,
@@ -487,10 +531,7 @@ fn check(
             return ExitCode::from(2);
         }
     };
-    let spec = match adapter {
-        Some(cmd) => asyncspec_conformance::adapter::AdapterSpec::command(cmd),
-        None => asyncspec_conformance::adapter::AdapterSpec::python(python, impl_),
-    };
+    let spec = adapter_spec(impl_, python, adapter, mutate);
     let mut checker = match Checker::new(spec, profile) {
         Ok(c) => c,
         Err(e) => {
@@ -530,16 +571,16 @@ fn check(
                 CaseOutcome::AdapterFailure { .. } => "ADAPTER FAILURE".to_string(),
                 CaseOutcome::BadInput { .. } => "BAD INPUT".to_string(),
             };
-            println!("[{}/{}] {word:<14} {name}", i + 1, files.len());
+            outln!("[{}/{}] {word:<14} {name}", i + 1, files.len());
             match &result.outcome {
                 CaseOutcome::Checked {
                     verdict: Verdict::Diverges(d),
                 } => {
-                    print!("{}", indent(&d.report()));
-                    println!("    replay: asyncspec check --impl {impl_} --python {python} {name}");
+                    out!("{}", indent(&d.report()));
+                    outln!("    replay: asyncspec check --impl {impl_} --python {python} {name}");
                 }
-                CaseOutcome::AdapterFailure { failure } => print!("{}", indent(failure)),
-                CaseOutcome::BadInput { problem } => print!("{}", indent(problem)),
+                CaseOutcome::AdapterFailure { failure } => out!("{}", indent(failure)),
+                CaseOutcome::BadInput { problem } => out!("{}", indent(problem)),
                 _ => {}
             }
         }
@@ -593,7 +634,7 @@ fn check(
                 "clauses": verdicts,
                 "results": results,
             });
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&body).unwrap_or_default()
             );
@@ -601,10 +642,10 @@ fn check(
         Format::Text => {
             if per_clause {
                 for (id, word) in &verdicts {
-                    println!("{word:<11} {id}");
+                    outln!("{word:<11} {id}");
                 }
             }
-            println!(
+            outln!(
                 "{runtime_name} ({}): {} scenarios, {conforming} conforming, {diverging} diverging, {inconclusive} inconclusive, {failures} adapter failures; clauses: {clause_ok} conforming, {clause_bad} diverging",
                 checker.runtime,
                 results.len()
@@ -630,10 +671,15 @@ fn adapter_spec(
     impl_: &str,
     python: &str,
     adapter: Option<&str>,
+    mutate: Option<&str>,
 ) -> asyncspec_conformance::adapter::AdapterSpec {
-    match adapter {
+    let spec = match adapter {
         Some(cmd) => asyncspec_conformance::adapter::AdapterSpec::command(cmd),
         None => asyncspec_conformance::adapter::AdapterSpec::python(python, impl_),
+    };
+    match mutate {
+        Some(m) => spec.mutated(m),
+        None => spec,
     }
 }
 
@@ -642,6 +688,8 @@ fn fuzz_cmd(
     impl_: &str,
     python: &str,
     adapter: Option<&str>,
+    mutate: Option<&str>,
+    generator: &str,
     profile: Option<&str>,
     cases: u64,
     seed: &str,
@@ -663,8 +711,16 @@ fn fuzz_cmd(
             return ExitCode::from(2);
         }
     };
+    let generator = match asyncspec_conformance::generate::Generator::parse(generator) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("asyncspec fuzz: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cfg = asyncspec_conformance::fuzz::FuzzConfig {
-        spec: adapter_spec(impl_, python, adapter),
+        generator,
+        spec: adapter_spec(impl_, python, adapter, mutate),
         profile,
         seed,
         cases,
@@ -672,9 +728,13 @@ fn fuzz_cmd(
         regressions: regressions.to_path_buf(),
         progress: true,
     };
-    let hint = |saved: &std::path::Path, seed: u64, case: u64| {
+    let gen_word = match generator {
+        asyncspec_conformance::generate::Generator::Plain => "plain",
+        asyncspec_conformance::generate::Generator::Bound => "bound",
+    };
+    let hint = move |saved: &std::path::Path, seed: u64, case: u64| {
         format!(
-            "asyncspec replay {} --impl {impl_} --python {python}   (or: asyncspec replay --seed {seed} --case {case} --impl {impl_} --python {python})",
+            "asyncspec replay {} --impl {impl_} --python {python}   (or: asyncspec replay --seed {seed} --case {case} --generator {gen_word} --impl {impl_} --python {python})",
             saved.display()
         )
     };
@@ -686,28 +746,30 @@ fn fuzz_cmd(
         }
     };
     match format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         ),
         Format::Text => {
             for f in &summary.found {
-                println!(
+                outln!(
                     "divergence in case {} (shrunk to {} statements), saved to {}",
-                    f.case, f.statements, f.saved
+                    f.case,
+                    f.statements,
+                    f.saved
                 );
-                print!("{}", indent(&f.report));
-                println!("    replay: {}", f.replay);
+                out!("{}", indent(&f.report));
+                outln!("    replay: {}", f.replay);
             }
             for (case, saved, report) in &summary.unreproducible_cases {
-                println!("case {case} diverged once and conformed when run again (saved to {saved}); the first report:");
-                print!("{}", indent(report));
+                outln!("case {case} diverged once and conformed when run again (saved to {saved}); the first report:");
+                out!("{}", indent(report));
             }
             for (case, failure) in &summary.failures {
-                println!("adapter failure in case {case}:");
-                print!("{}", indent(failure));
+                outln!("adapter failure in case {case}:");
+                out!("{}", indent(failure));
             }
-            println!(
+            outln!(
                 "{}: {} cases, {} conforming, {} divergences ({} known), {} unreproducible, {} inconclusive, {} adapter failures; {:.1} scenarios/s; model {:.2}s, adapter {:.2}s",
                 summary.runtime,
                 summary.cases,
@@ -737,6 +799,7 @@ fn replay(
     file: Option<PathBuf>,
     seed: Option<&str>,
     case: Option<u64>,
+    generator: &str,
     impl_: &str,
     python: &str,
     adapter: Option<&str>,
@@ -753,7 +816,13 @@ fn replay(
             }
         },
         (None, Some(seed), Some(case)) => match asyncspec_sim::seed::parse_seed(seed) {
-            Ok(seed) => asyncspec_conformance::generate::case_tree(seed, case).current(),
+            Ok(seed) => match asyncspec_conformance::generate::Generator::parse(generator) {
+                Ok(g) => asyncspec_conformance::generate::case_tree(seed, case, g).current(),
+                Err(e) => {
+                    eprintln!("asyncspec replay: {e}");
+                    return ExitCode::from(2);
+                }
+            },
             Err(e) => {
                 eprintln!("asyncspec replay: {e}");
                 return ExitCode::from(2);
@@ -771,41 +840,41 @@ fn replay(
             return ExitCode::from(2);
         }
     };
-    let mut checker = match Checker::new(adapter_spec(impl_, python, adapter), profile) {
+    let mut checker = match Checker::new(adapter_spec(impl_, python, adapter, None), profile) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("asyncspec replay: {e}");
             return ExitCode::from(3);
         }
     };
-    println!("scenario {} on {}:", scenario.name, checker.runtime);
-    println!("{}", serde_json::to_string(&scenario).unwrap_or_default());
+    outln!("scenario {} on {}:", scenario.name, checker.runtime);
+    outln!("{}", serde_json::to_string(&scenario).unwrap_or_default());
     let result = checker.check(&scenario.name, &scenario);
     match result.outcome {
         CaseOutcome::Checked {
             verdict: Verdict::Conforms { allowed },
         } => {
-            println!("conforms ({allowed} allowed traces)");
+            outln!("conforms ({allowed} allowed traces)");
             ExitCode::SUCCESS
         }
         CaseOutcome::Checked {
             verdict: Verdict::Diverges(d),
         } => {
-            print!("{}", d.report());
+            out!("{}", d.report());
             ExitCode::from(1)
         }
         CaseOutcome::Checked {
             verdict: Verdict::Inconclusive { reason },
         } => {
-            println!("inconclusive: {reason}");
+            outln!("inconclusive: {reason}");
             ExitCode::SUCCESS
         }
         CaseOutcome::AdapterFailure { failure } => {
-            println!("adapter failure: {failure}");
+            outln!("adapter failure: {failure}");
             ExitCode::from(3)
         }
         CaseOutcome::BadInput { problem } => {
-            println!("bad input: {problem}");
+            outln!("bad input: {problem}");
             ExitCode::from(2)
         }
     }

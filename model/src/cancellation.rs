@@ -40,7 +40,9 @@ impl World {
         self.cite(cite!("asyncio.cancellation.cancel.thrown_next_cycle"));
         let ts = self.task_mut(t);
         ts.must_cancel = true;
-        ts.cancel_message = msg;
+        ts.cancel_message = msg.clone();
+        // `self._cancel_message` is the future's attribute: _make_cancelled_error reads it.
+        self.fut_mut(t).cancel_message = msg;
         true
     }
 

@@ -142,6 +142,10 @@ impl World {
                 self.cite(cite!(
                     "asyncio.composition.gather.first_exception_propagates"
                 ));
+                if children.iter().any(|c| !self.done(*c)) {
+                    // The others are left running, not cancelled.
+                    self.cite(cite!("asyncio.composition.gather.siblings_keep_running"));
+                }
                 self.future_set_exception(outer, exc);
                 return;
             }

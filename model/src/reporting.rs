@@ -111,9 +111,14 @@ impl World {
             } else if fut.state == FutState::Pending && self.is_task(f) {
                 self.cite(cite!("asyncio.reporting.destroyed_pending.task"));
                 self.cite(cite!("asyncio.reporting.handler.exception_may_be_missing"));
+                let keys: &[&str] = if self.debug {
+                    &["message", "source_traceback", "task"]
+                } else {
+                    &["message", "task"]
+                };
                 self.call_exception_handler(
                     "Task was destroyed but it is pending!".into(),
-                    &["message", "task"],
+                    keys,
                     None,
                     true,
                 );

@@ -16,17 +16,27 @@ import time
 import traceback
 
 from . import PROTOCOL
+from . import mutations
 from .interp import Interp
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="asyncspec-adapter", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop", "rloop"], help="event loop to run scenarios on")
+    ap.add_argument(
+        "--mutate",
+        choices=sorted(mutations.MUTATIONS),
+        help="deliberately alter the runtime (to prove the oracle catches it)",
+    )
     args = ap.parse_args(argv)
+    if args.mutate:
+        mutations.MUTATIONS[args.mutate]()
     out = sys.stdout
     # Anything the runtime prints must not corrupt the protocol stream.
     sys.stdout = sys.stderr
     runtime = f"cpython-{platform.python_version()} {args.loop}"
+    if args.mutate:
+        runtime += f" mutated:{args.mutate}"
 
     def send(obj):
         out.write(json.dumps(obj, separators=(",", ":")) + "\n")

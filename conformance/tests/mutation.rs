@@ -1,0 +1,122 @@
+//! The oracle can fail: against a deliberately altered asyncio it finds the divergence,
+//! names the broken rule, and shrinks it to a small scenario. Runs the real runtime
+//! (`python3`, CPython 3.11 on these machines) through the bundled adapter.
+
+use std::process::Command;
+
+fn asyncspec(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_asyncspec"))
+        .args(args)
+        .output()
+        .expect("the asyncspec binary runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn scenario(rel: &str) -> String {
+    format!("{}/../tests/scenarios/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn unmutated_runtime_conforms_on_the_scenarios_the_mutations_break() {
+    let (code, out) = asyncspec(&[
+        "check",
+        &scenario("asyncio/composition/gather_first_exception_siblings_run.json"),
+        &scenario("asyncio/cancellation/cancel_sleeping_task.json"),
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn gather_cancelling_siblings_is_caught_and_cites_the_rule() {
+    let (code, out) = asyncspec(&[
+        "check",
+        "--mutate",
+        "gather-cancels-siblings",
+        &scenario("asyncio/composition/gather_first_exception_siblings_run.json"),
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("asyncio.composition.gather.siblings_keep_running"),
+        "{out}"
+    );
+    assert!(
+        out.contains("slow-3     await asyncio.sleep(2) !! asyncio.CancelledError()"),
+        "{out}"
+    );
+}
+
+#[test]
+fn cancel_dropping_its_message_is_caught() {
+    let (code, out) = asyncspec(&[
+        "check",
+        "--mutate",
+        "cancel-drops-message",
+        &scenario("asyncio/cancellation/cancel_sleeping_task.json"),
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("model allowed:    1.000 t          await asyncio.sleep(10) !! asyncio.CancelledError('stop')"), "{out}");
+    assert!(out.contains("runtime did:      1.000 t          await asyncio.sleep(10) !! asyncio.CancelledError()"), "{out}");
+}
+
+fn fuzz_finds_and_shrinks(mutation: &str) {
+    let dir = std::env::temp_dir().join(format!(
+        "asyncspec-mutation-{mutation}-{}",
+        std::process::id()
+    ));
+    let (code, out) = asyncspec(&[
+        "fuzz",
+        "--mutate",
+        mutation,
+        "--generator",
+        "bound",
+        "--cases",
+        "300",
+        "--seed",
+        "1",
+        "--jobs",
+        "2",
+        "--format",
+        "json",
+        "--regressions",
+        dir.to_str().expect("utf-8 temp dir"),
+    ]);
+    assert_eq!(code, Some(1), "fuzz should report the divergence: {out}");
+    let summary: serde_json::Value = serde_json::from_str(&out).expect("JSON summary");
+    let found = summary["found"].as_array().expect("found list");
+    assert!(!found.is_empty(), "{out}");
+    let smallest = found
+        .iter()
+        .filter_map(|f| f["statements"].as_u64())
+        .min()
+        .unwrap_or(u64::MAX);
+    // Generated scenarios always carry four coroutine bodies of at least one statement.
+    assert!(
+        smallest <= 12,
+        "shrunk only to {smallest} statements: {out}"
+    );
+    for f in found {
+        let saved = f["saved"].as_str().expect("saved path");
+        assert!(std::path::Path::new(saved).exists(), "{saved} not written");
+        assert!(
+            f["replay"]
+                .as_str()
+                .unwrap_or("")
+                .contains("asyncspec replay"),
+            "{f}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn fuzz_finds_and_shrinks_gather_cancelling_siblings() {
+    fuzz_finds_and_shrinks("gather-cancels-siblings");
+}
+
+#[test]
+fn fuzz_finds_and_shrinks_cancel_dropping_its_message() {
+    fuzz_finds_and_shrinks("cancel-drops-message");
+}
