@@ -86,7 +86,7 @@ fn leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
         1 => Just(Stmt::Reraise),
         1 => (0i64..3).prop_map(|v| Stmt::Return { value: Value::Int(v) }),
         2 => (prop::collection::vec(target(owner), 1..3), any::<bool>())
-            .prop_map(|(items, return_exceptions)| Stmt::Gather { items, return_exceptions, var: None }),
+            .prop_map(|(items, return_exceptions)| Stmt::Gather { items, return_exceptions, var: None, future: None }),
         2 => (target(owner), opt_timeout()).prop_map(|(target, timeout)| Stmt::WaitFor { target, timeout, var: None }),
         1 => target(owner).prop_map(|target| Stmt::Shield { target, var: None }),
         1 => pick(FUTURE_VARS).prop_map(|var| Stmt::NewFuture { var }),

@@ -31,6 +31,8 @@ pub enum FrameOut {
     Yield(FutId),
     /// Suspend for one loop iteration (bare `yield`).
     YieldBare,
+    /// Yield something that is not a future (shown as Python prints it).
+    YieldBad(String),
     /// Call a nested coroutine.
     Push(Frame),
     /// The frame returned.
@@ -105,6 +107,11 @@ pub enum Frame {
     },
     /// A coroutine that returns at once (`shutdown_asyncgens()` with no generators).
     Noop,
+    /// `BadAwaitable.__await__`: yields 42 once.
+    BadYield {
+        /// It has yielded.
+        yielded: bool,
+    },
 }
 
 /// Where a 3.11-style `wait_for` is.
@@ -289,6 +296,14 @@ impl World {
                 waiting,
             } => self.resume_task_group_exit(*tg, *exc, propagate, waiting, input),
             Frame::Wait { items, state } => self.resume_wait(items.clone(), state, input),
+            Frame::BadYield { yielded } => match input {
+                Input::Start if !*yielded => {
+                    *yielded = true;
+                    FrameOut::YieldBad("42".into())
+                }
+                Input::Throw(e) => FrameOut::Raise(e),
+                _ => FrameOut::Return(Value::None),
+            },
             Frame::Noop => match input {
                 Input::Throw(e) => FrameOut::Raise(e),
                 _ => FrameOut::Return(Value::None),
@@ -867,8 +882,13 @@ impl World {
                 items,
                 return_exceptions,
                 var,
+                future,
             } => match self.gather(items, *return_exceptions) {
                 Ok(outer) => {
+                    if let Some(name) = future {
+                        self.fut_mut(outer).name = name.clone();
+                        self.vars.insert(name.clone(), Obj::Fut(outer));
+                    }
                     let labels: Vec<String> = items.iter().map(Self::target_label).collect();
                     let label = if *return_exceptions {
                         format!(
@@ -1162,6 +1182,12 @@ impl World {
                 self.handler = *handler;
                 Exec::Next
             }
+            Stmt::BadYield => await_expr(
+                uf,
+                "bad_awaitable()".into(),
+                &None,
+                Frame::BadYield { yielded: false },
+            ),
             Stmt::Mark { label } => {
                 self.emit(EventKind::Mark {
                     label: label.clone(),

@@ -271,6 +271,10 @@ pub enum Stmt {
         /// Variable to bind (the result list).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         var: Option<String>,
+        /// Variable to bind the gathering future to before awaiting it
+        /// (`g = asyncio.gather(...); await g`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        future: Option<String>,
     },
     /// `[var =] await asyncio.wait_for(target, timeout)`.
     WaitFor {
@@ -407,6 +411,9 @@ pub enum Stmt {
         /// Coroutine function.
         coro: String,
     },
+    /// `await BadAwaitable()`, whose `__await__` yields 42 (not a future): the task
+    /// throws RuntimeError into it on its next step.
+    BadYield,
     /// A label in the trace.
     Mark {
         /// Label.

@@ -14,6 +14,7 @@ use crate::world::{Callback, Escaped, FutId, FutKind, FutState, Handle, TaskStat
 enum CoroOut {
     Yield(FutId),
     YieldBare,
+    YieldBad(String),
     Return(Value),
     Raise(ExcId),
 }
@@ -158,6 +159,15 @@ impl World {
                 self.call_soon(Handle::Step(t, None));
                 Ok(())
             }
+            CoroOut::YieldBad(v) => {
+                self.cite(cite!("asyncio.tasks.step.bare_yield_runtime_error"));
+                let e = self.new_exc(
+                    "RuntimeError",
+                    vec![Value::Str(format!("Task got bad yield: {v}"))],
+                );
+                self.call_soon(Handle::Step(t, Some(e)));
+                Ok(())
+            }
         };
         self.current = previous;
         result
@@ -208,6 +218,7 @@ impl World {
             match self.resume_frame(top, input, depth == 1) {
                 FrameOut::Yield(f) => return CoroOut::Yield(f),
                 FrameOut::YieldBare => return CoroOut::YieldBare,
+                FrameOut::YieldBad(v) => return CoroOut::YieldBad(v),
                 FrameOut::Push(frame) => {
                     frames.push(frame);
                     input = Input::Start;

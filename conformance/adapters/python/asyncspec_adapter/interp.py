@@ -21,6 +21,13 @@ import warnings
 from . import loops
 
 
+class BadAwaitable:
+    """An awaitable whose __await__ yields something that is not a future."""
+
+    def __await__(self):
+        yield 42
+
+
 class Limit(BaseException):
     """The run hit a limit (deadlock, horizon): stop and report it."""
 
@@ -309,9 +316,14 @@ class Interp:
             rexc = st.get("return_exceptions", False)
             labels = ", ".join(self.label(t) for t in items)
             label = f"asyncio.gather({labels}, return_exceptions=True)" if rexc else f"asyncio.gather({labels})"
-            return await self.await_expr(
-                label, st.get("var"), lambda: asyncio.gather(*[self.awaitable(t) for t in items], return_exceptions=rexc)
-            )
+            def make_gather():
+                g = asyncio.gather(*[self.awaitable(t) for t in items], return_exceptions=rexc)
+                if st.get("future"):
+                    self.vars[st["future"]] = ("fut", g)
+                    self.fut_names[id(g)] = st["future"]
+                return g
+
+            return await self.await_expr(label, st.get("var"), make_gather)
         if op == "wait_for":
             tgt = st["target"]
             to = st.get("timeout")
@@ -443,6 +455,8 @@ class Interp:
             finally:
                 del co
             return None
+        if op == "bad_yield":
+            return await self.await_expr("bad_awaitable()", None, lambda: BadAwaitable())
         if op == "mark":
             self.rec("mark", label=st["label"])
             return None
