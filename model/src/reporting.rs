@@ -24,52 +24,37 @@ impl World {
         context.sort();
         let exception = exc.map(|e| self.exc_view(e));
         self.cite(cite!("asyncio.reporting.handler.context_keys"));
-        match self.handler {
-            // Setting an invalid handler raised and left the handler as it was; the model
-            // never stores `Invalid`, so it reports like the default.
-            HandlerSpec::Default | HandlerSpec::Invalid => {
-                self.cite(cite!("asyncio.reporting.default_handler.logs_error"));
-                self.cite(cite!("asyncio.reporting.logger.asyncio"));
-                self.emit(EventKind::Report {
-                    message,
-                    context,
-                    exception,
-                    handler: "default".into(),
-                    floating,
-                });
-            }
-            HandlerSpec::Record => {
-                self.cite(cite!("asyncio.reporting.handler.custom_replaces_default"));
-                self.emit(EventKind::Report {
-                    message,
-                    context,
-                    exception,
-                    handler: "custom".into(),
-                    floating,
-                });
-            }
-            HandlerSpec::Raise => {
-                self.emit(EventKind::Report {
-                    message,
-                    context,
-                    exception,
-                    handler: "custom".into(),
-                    floating,
-                });
-                self.cite(cite!(
-                    "asyncio.reporting.handler.raising_handler_falls_back"
-                ));
-                let raised =
-                    self.new_exc("RuntimeError", vec![Value::Str("handler failed".into())]);
-                let exception = Some(self.exc_view(raised));
-                self.emit(EventKind::Report {
-                    message: "Unhandled error in exception handler".into(),
-                    context: vec!["context".into(), "exception".into(), "message".into()],
-                    exception,
-                    handler: "default".into(),
-                    floating,
-                });
-            }
+        // Setting an invalid handler raised and left the handler as it was; the model
+        // never stores `Invalid`, so it reports like the default.
+        let custom = matches!(self.handler, HandlerSpec::Record | HandlerSpec::Raise);
+        if custom {
+            self.cite(cite!("asyncio.reporting.handler.custom_replaces_default"));
+        } else {
+            self.cite(cite!("asyncio.reporting.default_handler.logs_error"));
+            self.cite(cite!("asyncio.reporting.logger.asyncio"));
+        }
+        self.emit(EventKind::Report {
+            message,
+            context,
+            exception,
+            handler: if custom { "custom" } else { "default" }.into(),
+            floating,
+        });
+        if self.handler == HandlerSpec::Raise {
+            // The custom handler raised: call_exception_handler falls back to the default
+            // handler with the handler's exception and the original context.
+            self.cite(cite!(
+                "asyncio.reporting.handler.raising_handler_falls_back"
+            ));
+            let raised = self.new_exc("RuntimeError", vec![Value::Str("handler failed".into())]);
+            let exception = Some(self.exc_view(raised));
+            self.emit(EventKind::Report {
+                message: "Unhandled error in exception handler".into(),
+                context: vec!["context".into(), "exception".into(), "message".into()],
+                exception,
+                handler: "default".into(),
+                floating,
+            });
         }
     }
 

@@ -15,23 +15,7 @@ pub fn seeds_dir() -> PathBuf {
     repo_root().join("../shared/seeds")
 }
 
-/// Every `*.json` scenario below `dir`, sorted by path.
+/// Every `*.json` scenario below `dir`, sorted by path (the oracle's own collector).
 pub fn scenario_files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, &mut out);
-    out.sort();
-    out
+    asyncspec_conformance::check::collect_scenarios(&[dir.to_path_buf()]).unwrap_or_default()
 }
