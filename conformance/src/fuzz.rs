@@ -89,29 +89,7 @@ pub struct FuzzSummary {
 
 /// Count statements in a scenario (the size a shrink minimises).
 pub fn statements(s: &Scenario) -> usize {
-    fn count(b: &[asyncspec_model::scenario::Stmt]) -> usize {
-        use asyncspec_model::scenario::Stmt;
-        b.iter()
-            .map(|st| {
-                1 + match st {
-                    Stmt::Try {
-                        body,
-                        handlers,
-                        orelse,
-                        finally,
-                    } => {
-                        count(body)
-                            + handlers.iter().map(|h| count(&h.body)).sum::<usize>()
-                            + orelse.as_ref().map_or(0, |b| count(b))
-                            + finally.as_ref().map_or(0, |b| count(b))
-                    }
-                    Stmt::Timeout { body, .. } | Stmt::TaskGroup { body, .. } => count(body),
-                    _ => 0,
-                }
-            })
-            .sum()
-    }
-    count(&s.main) + s.coroutines.values().map(|b| count(b)).sum::<usize>()
+    s.statement_count()
 }
 
 enum Msg {

@@ -120,18 +120,9 @@ enum Command {
     ///   asyncspec fuzz --python ~/.pyenv/versions/3.12.1/bin/python --format json
     #[command(verbatim_doc_comment)]
     Fuzz {
-        /// The runtime's event loop: asyncio, uvloop or rloop.
-        #[arg(long = "impl", default_value = "asyncio")]
-        impl_: String,
-        /// The Python interpreter for the bundled adapter.
-        #[arg(long, default_value = "python3")]
-        python: String,
-        /// Run this adapter command instead of the bundled Python adapter.
-        #[arg(long)]
-        adapter: Option<String>,
-        /// Model profile (default: from the runtime the adapter reports).
-        #[arg(long)]
-        profile: Option<String>,
+        /// The runtime under test.
+        #[command(flatten)]
+        runtime: RuntimeArgs,
         /// How many cases.
         #[arg(long, default_value_t = 1000)]
         cases: u64,
@@ -147,10 +138,6 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Deliberately alter the runtime (gather-cancels-siblings, cancel-drops-message),
-        /// to prove the oracle catches it.
-        #[arg(long)]
-        mutate: Option<String>,
         /// Scenario generator: plain, or bound (programs start with some variables bound).
         #[arg(long, default_value = "plain")]
         generator: String,
@@ -173,18 +160,9 @@ enum Command {
         /// The generator that run used (plain or bound).
         #[arg(long, default_value = "plain")]
         generator: String,
-        /// The runtime's event loop.
-        #[arg(long = "impl", default_value = "asyncio")]
-        impl_: String,
-        /// The Python interpreter for the bundled adapter.
-        #[arg(long, default_value = "python3")]
-        python: String,
-        /// Run this adapter command instead of the bundled Python adapter.
-        #[arg(long)]
-        adapter: Option<String>,
-        /// Model profile (default: from the runtime).
-        #[arg(long)]
-        profile: Option<String>,
+        /// The runtime under test.
+        #[command(flatten)]
+        runtime: RuntimeArgs,
     },
     /// Check scenarios against a real runtime: each trace must be one the model allows.
     ///
@@ -204,29 +182,37 @@ enum Command {
         /// Scenario files or folders.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        /// The runtime's event loop: asyncio, uvloop or rloop.
-        #[arg(long = "impl", default_value = "asyncio")]
-        impl_: String,
-        /// The Python interpreter for the bundled adapter.
-        #[arg(long, default_value = "python3")]
-        python: String,
-        /// Run this adapter command instead of the bundled Python adapter.
-        #[arg(long)]
-        adapter: Option<String>,
-        /// Model profile (default: from the runtime the adapter reports).
-        #[arg(long)]
-        profile: Option<String>,
+        /// The runtime under test.
+        #[command(flatten)]
+        runtime: RuntimeArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Print a verdict line per clause.
         #[arg(long)]
         per_clause: bool,
-        /// Deliberately alter the runtime (gather-cancels-siblings, cancel-drops-message),
-        /// to prove the oracle catches it.
-        #[arg(long)]
-        mutate: Option<String>,
     },
+}
+
+/// How to reach the runtime under test (shared by check, fuzz and replay).
+#[derive(clap::Args, Clone)]
+struct RuntimeArgs {
+    /// The runtime's event loop: asyncio, uvloop or rloop.
+    #[arg(long = "impl", default_value = "asyncio")]
+    impl_: String,
+    /// The Python interpreter for the bundled adapter.
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// Run this adapter command instead of the bundled Python adapter.
+    #[arg(long)]
+    adapter: Option<String>,
+    /// Model profile (default: from the runtime the adapter reports).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Deliberately alter the runtime (gather-cancels-siblings, cancel-drops-message),
+    /// to prove the oracle catches it.
+    #[arg(long)]
+    mutate: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -265,24 +251,20 @@ fn main() -> ExitCode {
             clauses,
         ),
         Command::Fuzz {
-            impl_,
-            python,
-            adapter,
-            profile,
+            runtime,
             cases,
             seed,
             jobs,
             regressions,
             format,
-            mutate,
             generator,
         } => fuzz_cmd(
-            &impl_,
-            &python,
-            adapter.as_deref(),
-            mutate.as_deref(),
+            &runtime.impl_,
+            &runtime.python,
+            runtime.adapter.as_deref(),
+            runtime.mutate.as_deref(),
             &generator,
-            profile.as_deref(),
+            runtime.profile.as_deref(),
             cases,
             &seed,
             jobs,
@@ -294,36 +276,20 @@ fn main() -> ExitCode {
             seed,
             case,
             generator,
-            impl_,
-            python,
-            adapter,
-            profile,
-        } => replay(
-            file,
-            seed.as_deref(),
-            case,
-            &generator,
-            &impl_,
-            &python,
-            adapter.as_deref(),
-            profile.as_deref(),
-        ),
+            runtime,
+        } => replay(file, seed.as_deref(), case, &generator, &runtime),
         Command::Check {
             scenarios,
-            impl_,
-            python,
-            adapter,
-            profile,
+            runtime,
             format,
             per_clause,
-            mutate,
         } => check(
             &scenarios,
-            &impl_,
-            &python,
-            adapter.as_deref(),
-            mutate.as_deref(),
-            profile.as_deref(),
+            &runtime.impl_,
+            &runtime.python,
+            runtime.adapter.as_deref(),
+            runtime.mutate.as_deref(),
+            runtime.profile.as_deref(),
             format,
             per_clause,
         ),
@@ -800,11 +766,14 @@ fn replay(
     seed: Option<&str>,
     case: Option<u64>,
     generator: &str,
-    impl_: &str,
-    python: &str,
-    adapter: Option<&str>,
-    profile: Option<&str>,
+    runtime: &RuntimeArgs,
 ) -> ExitCode {
+    let (impl_, python, adapter, profile) = (
+        runtime.impl_.as_str(),
+        runtime.python.as_str(),
+        runtime.adapter.as_deref(),
+        runtime.profile.as_deref(),
+    );
     use asyncspec_conformance::check::{CaseOutcome, Checker};
     use asyncspec_conformance::oracle::Verdict;
     let scenario = match (file, seed, case) {
@@ -840,7 +809,10 @@ fn replay(
             return ExitCode::from(2);
         }
     };
-    let mut checker = match Checker::new(adapter_spec(impl_, python, adapter, None), profile) {
+    let mut checker = match Checker::new(
+        adapter_spec(impl_, python, adapter, runtime.mutate.as_deref()),
+        profile,
+    ) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("asyncspec replay: {e}");

@@ -457,6 +457,32 @@ impl Scenario {
         }
     }
 
+    /// How many statements the scenario has, nested bodies included.
+    pub fn statement_count(&self) -> usize {
+        fn count(b: &[Stmt]) -> usize {
+            b.iter()
+                .map(|st| {
+                    1 + match st {
+                        Stmt::Try {
+                            body,
+                            handlers,
+                            orelse,
+                            finally,
+                        } => {
+                            count(body)
+                                + handlers.iter().map(|h| count(&h.body)).sum::<usize>()
+                                + orelse.as_ref().map_or(0, |b| count(b))
+                                + finally.as_ref().map_or(0, |b| count(b))
+                        }
+                        Stmt::Timeout { body, .. } | Stmt::TaskGroup { body, .. } => count(body),
+                        _ => 0,
+                    }
+                })
+                .sum()
+        }
+        count(&self.main) + self.coroutines.values().map(|b| count(b)).sum::<usize>()
+    }
+
     /// Check what can be checked before running: format, classes, coroutine names, limits.
     pub fn validate(&self) -> Result<(), String> {
         if self.format != SCENARIO_FORMAT {
