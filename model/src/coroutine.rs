@@ -567,10 +567,19 @@ impl World {
                 match pending {
                     Pending::Raise(e) => {
                         let class = self.excs[e.0 as usize].class.clone();
-                        if let Some(h) = handlers
-                            .iter()
-                            .find(|h| self.hierarchy.is_subclass(&class, &h.class))
-                        {
+                        // Handlers are tried in order; each test cites the class facts
+                        // that decided it.
+                        let mut matched = None;
+                        for h in handlers {
+                            for fact in self.hierarchy.deciding_facts(&class, &h.class) {
+                                self.cite(fact);
+                            }
+                            if self.hierarchy.is_subclass(&class, &h.class) {
+                                matched = Some(h);
+                                break;
+                            }
+                        }
+                        if let Some(h) = matched {
                             let exc = self.exc_view(e);
                             self.cite(cite!("asyncio.tasks.coroutine.except_catches_awaited"));
                             self.emit(EventKind::Catch { exc });

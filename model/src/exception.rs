@@ -132,6 +132,31 @@ impl Hierarchy {
         self.is_subclass_bounded(class, base, 32)
     }
 
+    /// The catalogue's class facts that decide whether `except handler` matches an
+    /// exception of `class`; the try statement cites them so a trace shows which
+    /// hierarchy rule let a handler catch (or pass over) an exception.
+    pub fn deciding_facts(&self, class: &str, handler: &str) -> Vec<&'static str> {
+        let mut facts = Vec::new();
+        if class == "asyncio.TimeoutError" || handler == "asyncio.TimeoutError" {
+            // Since 3.11 one class under two names: `except asyncio.TimeoutError`
+            // catches what `asyncio.timeout()` raises, and vice versa.
+            facts.push(cite!("exceptions.asyncio.timeout_error.alias_of_builtin"));
+        }
+        let (class, handler) = (self.canonical(class), self.canonical(handler));
+        match class {
+            "asyncio.CancelledError" if matches!(handler, "Exception" | "BaseException") => {
+                // `except Exception` lets a cancellation through; `except BaseException`
+                // catches it.
+                facts.push(cite!("exceptions.asyncio.cancelled_error.base_exception"));
+            }
+            "asyncio.InvalidStateError" if handler == "Exception" => {
+                facts.push(cite!("exceptions.asyncio.invalid_state_error.class"));
+            }
+            _ => {}
+        }
+        facts
+    }
+
     fn is_subclass_bounded(&self, class: &str, base: &str, depth: u32) -> bool {
         if depth == 0 {
             return false;
@@ -214,5 +239,20 @@ mod tests {
         assert!(h.is_subclass("MyError", "Exception"));
         user.insert("Bad".to_string(), "Nope".to_string());
         assert!(Hierarchy::with_user_classes(&user).is_err());
+    }
+
+    #[test]
+    fn handler_tests_cite_only_the_facts_that_decide_them() {
+        let h = Hierarchy::default();
+        assert_eq!(
+            h.deciding_facts("TimeoutError", "asyncio.TimeoutError"),
+            ["exceptions.asyncio.timeout_error.alias_of_builtin"]
+        );
+        assert_eq!(
+            h.deciding_facts("CancelledError", "Exception"),
+            ["exceptions.asyncio.cancelled_error.base_exception"]
+        );
+        assert!(h.deciding_facts("CancelledError", "CancelledError").is_empty());
+        assert!(h.deciding_facts("ValueError", "Exception").is_empty());
     }
 }

@@ -109,14 +109,9 @@ class Interp:
         self.stopped = False
         self.fut_names = {}
         self.desired_names = {}
-        self.classes = {
-            "asyncio.CancelledError": asyncio.CancelledError,
-            "CancelledError": asyncio.CancelledError,
-            "asyncio.InvalidStateError": asyncio.InvalidStateError,
-            "asyncio.IncompleteReadError": asyncio.IncompleteReadError,
-            "asyncio.LimitOverrunError": asyncio.LimitOverrunError,
-            "asyncio.TimeoutError": TimeoutError,
-        }
+        # `asyncio.X` names are looked up in the runtime's own asyncio module, so a
+        # class fact (asyncio.TimeoutError is TimeoutError) is the runtime's, not ours.
+        self.classes = {"CancelledError": asyncio.CancelledError}
         for name, base in (scenario.get("exceptions") or {}).items():
             self.classes[name] = type(name, (self.cls(base),), {})
         self.loop = None
@@ -149,6 +144,10 @@ class Interp:
     def cls(self, name):
         if name in self.classes:
             return self.classes[name]
+        if name.startswith("asyncio."):
+            c = getattr(asyncio, name[len("asyncio."):], None)
+            if isinstance(c, type) and issubclass(c, BaseException):
+                return c
         c = getattr(builtins, name, None)
         if isinstance(c, type) and issubclass(c, BaseException):
             return c
