@@ -95,6 +95,8 @@ fn leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
         1 => (prop::collection::vec(pick(TASK_VARS), 0..3), prop::option::of(Just(1.0)),
               prop_oneof![Just(ReturnWhen::AllCompleted), Just(ReturnWhen::FirstCompleted), Just(ReturnWhen::FirstException)])
             .prop_map(|(items, timeout, return_when)| Stmt::Wait { items, timeout, return_when }),
+        1 => (prop::collection::vec(pick(TASK_VARS), 0..3), prop::option::of(Just(1.0)))
+            .prop_map(|(items, timeout)| Stmt::AsCompleted { items, timeout }),
         1 => (pick(TASK_VARS), prop_oneof![Just(Query::Done), Just(Query::Cancelled)]).prop_map(|(target, what)| Stmt::Query { target, what }),
         1 => pick(TASK_VARS).prop_map(|target| Stmt::Result { target, var: None }),
         1 => pick(TASK_VARS).prop_map(|target| Stmt::Exception { target }),

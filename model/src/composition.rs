@@ -1,6 +1,6 @@
-//! Running awaitables together: `gather()`, `shield()` and `wait()`.
+//! Running awaitables together: `gather()`, `shield()`, `wait()` and `as_completed()`.
 //!
-//! Transcribes `gather` / `_GatheringFuture`, `shield` and `wait` / `_wait` from
+//! Transcribes `gather` / `_GatheringFuture`, `shield`, `wait` / `_wait` and `as_completed`
 //! `Lib/asyncio/tasks.py`, callbacks and all, so wake-up order matches CPython.
 //! Chapter: `specs/asyncio/composition.toml`.
 
@@ -349,6 +349,157 @@ impl World {
             if !self.done(w.waiter) {
                 self.future_set_result(w.waiter, Value::None);
             }
+        }
+    }
+}
+
+/// `as_completed()`: `Lib/asyncio/tasks.py` (a generator over a `Queue` in 3.11 and
+/// 3.12, `_AsCompletedIterator` in 3.13; the same callbacks and queue in all three).
+impl World {
+    /// Set up: `todo = {ensure_future(f) for f in set(fs)}`, callbacks, timeout.
+    pub fn new_as_completed(
+        &mut self,
+        items: &[FutId],
+        timeout: Option<f64>,
+        label: String,
+    ) -> usize {
+        let mut todo = items.to_vec();
+        todo.sort();
+        todo.dedup();
+        let i = self.as_completed.len();
+        self.as_completed.push(crate::world::AsCompletedState {
+            left: todo.len(),
+            todo: todo.clone(),
+            queue: Default::default(),
+            getters: Default::default(),
+            timeout: None,
+            label,
+        });
+        // Set order decides only the registration order across different futures,
+        // which nothing observes.
+        for &f in &todo {
+            self.add_done_callback(f, Callback::AsCompletedCompletion(i));
+        }
+        if let (false, Some(t)) = (todo.is_empty(), timeout) {
+            self.as_completed[i].timeout =
+                Some(self.call_later(t, TimerAction::AsCompletedTimeout(i)));
+        }
+        i
+    }
+
+    /// `Queue.put_nowait(item)`: enqueue, wake the first getter not yet done.
+    fn as_completed_put(&mut self, i: usize, item: Option<FutId>) {
+        self.as_completed[i].queue.push_back(item);
+        while let Some(g) = self.as_completed[i].getters.pop_front() {
+            if !self.done(g) {
+                self.future_set_result(g, Value::None);
+                break;
+            }
+        }
+    }
+
+    /// `_on_completion(f)`: a finished future goes to the queue.
+    pub fn as_completed_on_completion(&mut self, i: usize, f: FutId) {
+        if self.as_completed[i].todo.is_empty() {
+            return; // the timeout came first
+        }
+        self.as_completed[i].todo.retain(|&t| t != f);
+        self.as_completed_put(i, Some(f));
+        if self.as_completed[i].todo.is_empty() {
+            if let Some(h) = self.as_completed[i].timeout {
+                self.cancel_timer(h);
+            }
+        }
+    }
+
+    /// `_on_timeout()`: one sentinel per future still to do; the futures themselves
+    /// are left running.
+    pub fn as_completed_on_timeout(&mut self, i: usize) {
+        let todo = std::mem::take(&mut self.as_completed[i].todo);
+        if !todo.is_empty() {
+            self.cite(cite!("asyncio.composition.as_completed.does_not_cancel"));
+        }
+        for f in todo {
+            self.remove_done_callback(f, &Callback::AsCompletedCompletion(i));
+            self.as_completed_put(i, None);
+        }
+    }
+
+    /// One step of `for f in as_completed(...): await f`: `_wait_for_one()` is
+    /// `await done.get()` then `f.result()`, or TimeoutError for the sentinel.
+    pub fn resume_as_completed(
+        &mut self,
+        i: usize,
+        getter: &mut Option<FutId>,
+        input: Input,
+    ) -> FrameOut {
+        match input {
+            Input::Start => {
+                if self.as_completed[i].left == 0 {
+                    return FrameOut::Return(Value::None);
+                }
+                self.as_completed[i].left -= 1;
+            }
+            Input::Send(_) => *getter = None,
+            Input::Throw(e) => {
+                // `Queue.get()`'s cleanup: cancel and forget the getter, pass a wake-up
+                // on if an item is waiting and this getter was not cancelled.
+                if let Some(g) = getter.take() {
+                    let was_cancelled = self.cancelled(g);
+                    self.cancel(g, None);
+                    self.as_completed[i].getters.retain(|&x| x != g);
+                    if !self.as_completed[i].queue.is_empty() && !was_cancelled {
+                        if let Some(next) = self.as_completed[i].getters.pop_front() {
+                            if !self.done(next) {
+                                self.future_set_result(next, Value::None);
+                            }
+                        }
+                    }
+                }
+                return self.as_completed_resumed(i, Err(e));
+            }
+        }
+        loop {
+            // `while self.empty(): await getter`
+            let Some(item) = self.as_completed[i].queue.pop_front() else {
+                let g = self.new_future("queue getter");
+                self.as_completed[i].getters.push_back(g);
+                *getter = Some(g);
+                return FrameOut::Push(Frame::AwaitFuture { fut: g });
+            };
+            let r = match item {
+                None => {
+                    self.cite(cite!("asyncio.composition.as_completed.timeout_error"));
+                    Err(self.new_exc("TimeoutError", Vec::new()))
+                }
+                Some(f) => {
+                    let r = self.future_result(f);
+                    if r.is_err() {
+                        self.cite(cite!("asyncio.composition.as_completed.yields_exception"));
+                    }
+                    r
+                }
+            };
+            if let FrameOut::Raise(e) = self.as_completed_resumed(i, r) {
+                return FrameOut::Raise(e);
+            }
+            if self.as_completed[i].left == 0 {
+                return FrameOut::Return(Value::None);
+            }
+            self.as_completed[i].left -= 1;
+        }
+    }
+
+    /// Record one iteration's await; an exception ends the loop.
+    fn as_completed_resumed(&mut self, i: usize, r: Result<Value, ExcId>) -> FrameOut {
+        let outcome = self.outcome_of(&r);
+        self.emit(crate::trace::EventKind::Resume {
+            awaited: self.as_completed[i].label.clone(),
+            outcome,
+        });
+        match r {
+            Ok(v) => FrameOut::Return(v),
+            Err(e) => FrameOut::Raise(e),
         }
     }
 }

@@ -105,6 +105,13 @@ pub enum Frame {
         /// The shared state, once made.
         state: Option<usize>,
     },
+    /// The `for f in asyncio.as_completed(...): await f` loop; records each await.
+    AsCompleted {
+        /// The shared state.
+        state: usize,
+        /// The queue getter awaited now, if any.
+        getter: Option<FutId>,
+    },
     /// A coroutine that returns at once (`shutdown_asyncgens()` with no generators).
     Noop,
     /// `BadAwaitable.__await__`: yields 42 once.
@@ -296,6 +303,7 @@ impl World {
                 waiting,
             } => self.resume_task_group_exit(*tg, *exc, propagate, waiting, input),
             Frame::Wait { items, state } => self.resume_wait(items.clone(), state, input),
+            Frame::AsCompleted { state, getter } => self.resume_as_completed(*state, getter, input),
             Frame::BadYield { yielded } => match input {
                 Input::Start if !*yielded => {
                     *yielded = true;
@@ -1086,12 +1094,25 @@ impl World {
                     },
                 )
             }
-            Stmt::AsCompleted { .. } => {
-                let e = self.new_exc(
-                    "NotImplementedError",
-                    vec![Value::Str("as_completed is not in the model yet".into())],
+            Stmt::AsCompleted { items, timeout } => {
+                let mut futs = Vec::new();
+                for name in items {
+                    futs.push(fut_or_raise!(name));
+                }
+                let label = format!(
+                    "as_completed([{}], timeout={})",
+                    items.join(", "),
+                    timeout
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "None".into()),
                 );
-                Exec::Signal(Signal::Raising(e))
+                let state = self.new_as_completed(&futs, *timeout, label);
+                // Each iteration's await is recorded by the loop frame itself.
+                uf.awaiting = None;
+                Exec::Await(FrameOut::Push(Frame::AsCompleted {
+                    state,
+                    getter: None,
+                }))
             }
             Stmt::NewFuture { var } => {
                 let f = self.new_future(var);

@@ -252,7 +252,9 @@ mod tests {
             h.deciding_facts("CancelledError", "Exception"),
             ["exceptions.asyncio.cancelled_error.base_exception"]
         );
-        assert!(h.deciding_facts("CancelledError", "CancelledError").is_empty());
+        assert!(h
+            .deciding_facts("CancelledError", "CancelledError")
+            .is_empty());
         assert!(h.deciding_facts("ValueError", "Exception").is_empty());
     }
 }

@@ -551,9 +551,6 @@ impl Scenario {
                 | Stmt::GroupTask { coro, .. }
                 | Stmt::NestedRun { coro }
                 | Stmt::CallUnawaited { coro } => coro_exists(coro, problems),
-                Stmt::AsCompleted { .. } => problems.push(format!(
-                    "{here}: as_completed is not in the model yet (see the issue tracker)"
-                )),
                 Stmt::Await { target, .. }
                 | Stmt::WaitFor { target, .. }
                 | Stmt::Shield { target, .. } => {

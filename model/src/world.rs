@@ -71,6 +71,8 @@ pub enum Callback {
     ReleaseWaiter(FutId),
     /// `_wait`'s `_on_completion` (state index).
     WaitCompletion(usize),
+    /// `as_completed`'s `_on_completion` (state index).
+    AsCompletedCompletion(usize),
     /// `TaskGroup._on_task_done`.
     TaskGroupDone(TgId),
     /// `_run_until_complete_cb`: stop the loop.
@@ -103,6 +105,8 @@ pub enum TimerAction {
     ReleaseWaiter(FutId),
     /// `_wait`'s timeout: release the waiter.
     WaitTimeout(FutId),
+    /// `as_completed`'s `_on_timeout` (state index).
+    AsCompletedTimeout(usize),
     /// The SIGINT from a scenario's interrupt.
     Sigint,
 }
@@ -254,6 +258,24 @@ pub struct WaitState {
     pub return_when: crate::scenario::ReturnWhen,
 }
 
+/// `asyncio.as_completed()`'s shared state: `todo`, the `done` queue (None is the
+/// timeout's sentinel), the queue's getters and the timeout handle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AsCompletedState {
+    /// Futures not yet done (`todo`); emptied by the timeout.
+    pub todo: Vec<FutId>,
+    /// The `Queue` of finished futures.
+    pub queue: std::collections::VecDeque<Option<FutId>>,
+    /// `Queue._getters`.
+    pub getters: std::collections::VecDeque<FutId>,
+    /// Iterations left (`len(todo)` at the start).
+    pub left: usize,
+    /// The timeout handle.
+    pub timeout: Option<TimerId>,
+    /// The statement as Python code, for the trace.
+    pub label: String,
+}
+
 /// What a scenario variable holds.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Obj {
@@ -301,6 +323,8 @@ pub struct World {
     pub groups: Vec<TaskGroupState>,
     /// `asyncio.wait` states.
     pub waits: Vec<WaitState>,
+    /// `asyncio.as_completed` states.
+    pub as_completed: Vec<AsCompletedState>,
     /// The scenario's variables.
     pub vars: BTreeMap<String, Obj>,
     /// The loop's exception handler.
@@ -368,6 +392,7 @@ impl World {
             timeouts: Vec::new(),
             groups: Vec::new(),
             waits: Vec::new(),
+            as_completed: Vec::new(),
             vars: BTreeMap::new(),
             handler: HandlerSpec::Default,
             debug,
@@ -799,6 +824,10 @@ impl World {
                 }
                 Ok(())
             }
+            TimerAction::AsCompletedTimeout(i) => {
+                self.as_completed_on_timeout(i);
+                Ok(())
+            }
             TimerAction::Sigint => self.on_sigint(),
         }
     }
@@ -824,6 +853,10 @@ impl World {
                 if !self.done(w) {
                     self.future_set_result(w, Value::None);
                 }
+                Ok(())
+            }
+            Callback::AsCompletedCompletion(i) => {
+                self.as_completed_on_completion(i, f);
                 Ok(())
             }
             Callback::WaitCompletion(i) => {

@@ -394,6 +394,13 @@ class Interp:
                 return [names(done), names(pending)]
 
             return await self.await_expr(label, None, do_wait)
+        if op == "as_completed":
+            futs = [self.var_fut(n) for n in st["items"]]
+            to = st.get("timeout")
+            label = f"as_completed([{', '.join(st['items'])}], timeout={fmt_number(to) if to is not None else 'None'})"
+            for aw in asyncio.as_completed(futs, timeout=to):
+                await self.await_expr(label, None, lambda aw=aw: aw)
+            return None
         if op == "new_future":
             f = loop.create_future()
             self.fut_names[id(f)] = st["var"]
