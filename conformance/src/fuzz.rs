@@ -9,8 +9,6 @@ use crate::oracle::Verdict;
 use asyncspec_model::{Profile, Scenario};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 /// Most candidate scenarios tried while shrinking one divergence.
@@ -173,88 +171,25 @@ pub fn fuzz(
     replay_hint: &(dyn Fn(&Path, u64, u64) -> String + Sync),
 ) -> Result<FuzzSummary, String> {
     let started = Instant::now();
-    let next = Arc::new(AtomicU64::new(0));
-    let (tx, rx) = mpsc::channel::<Msg>();
     let mut summary = FuzzSummary::default();
     let mut fatal = None;
-    std::thread::scope(|scope| {
-        for _ in 0..cfg.jobs.max(1) {
-            let tx = tx.clone();
-            let next = next.clone();
-            let cfg = cfg.clone();
-            scope.spawn(move || {
-                let mut checker = match Checker::new(cfg.spec.clone(), cfg.profile) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = tx.send(Msg::Fatal(e.to_string()));
-                        return;
-                    }
-                };
-                let _ = tx.send(Msg::Runtime(checker.runtime.clone()));
-                loop {
-                    let case = next.fetch_add(1, Ordering::SeqCst);
-                    if case >= cfg.cases {
-                        break;
-                    }
-                    let scenario = generate::case_tree(cfg.seed, case, cfg.generator).current();
-                    let mut r = checker.check(&scenario.name, &scenario);
-                    let mut unreproducible = None;
-                    if let CaseOutcome::Checked {
-                        verdict: Verdict::Diverges(d),
-                    } = &r.outcome
-                    {
-                        if diverges(&mut checker, &scenario).is_none() {
-                            let saved = save(
-                                &cfg.regressions.join("unreproducible"),
-                                cfg.seed,
-                                case,
-                                &scenario,
-                                &checker.runtime,
-                            )
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_else(|e| format!("(not saved: {e})"));
-                            unreproducible = Some((d.report(), saved));
-                        }
-                    }
-                    if let Some((report, saved)) = unreproducible {
-                        let _ = tx.send(Msg::Unreproducible {
-                            case,
-                            report,
-                            saved,
-                        });
-                        r.outcome = CaseOutcome::Checked {
-                            verdict: Verdict::Inconclusive {
-                                reason: "diverged once, conformed when run again".into(),
-                            },
-                        };
-                    } else if let CaseOutcome::Checked {
-                        verdict: Verdict::Diverges(_),
-                    } = &r.outcome
-                    {
-                        let (minimal, report) = shrink(&mut checker, cfg.seed, case, cfg.generator);
-                        let saved =
-                            save(&cfg.regressions, cfg.seed, case, &minimal, &checker.runtime)
-                                .map(|p| p.display().to_string())
-                                .unwrap_or_else(|e| format!("(not saved: {e})"));
-                        let _ = tx.send(Msg::Found(Found {
-                            case,
-                            statements: statements(&minimal),
-                            report,
-                            replay: replay_hint(Path::new(&saved), cfg.seed, case),
-                            saved,
-                        }));
-                    }
-                    let _ = tx.send(Msg::Done {
-                        case,
-                        outcome: r.outcome,
-                        model_s: r.model_s,
-                        adapter_s: r.adapter_s,
-                    });
-                }
-            });
+    let work = |pool: &crate::pool::Worker<'_, Msg>| {
+        let mut checker = match Checker::new(cfg.spec.clone(), cfg.profile) {
+            Ok(c) => c,
+            Err(e) => {
+                pool.send(Msg::Fatal(e.to_string()));
+                return;
+            }
+        };
+        pool.send(Msg::Runtime(checker.runtime.clone()));
+        while let Some(case) = pool.take() {
+            for msg in check_case(cfg, replay_hint, &mut checker, case) {
+                pool.send(msg);
+            }
         }
-        drop(tx);
-        collect(&rx, cfg, started, &mut summary, &mut fatal);
+    };
+    crate::pool::run(cfg.jobs, cfg.cases, work, |msg| {
+        collect(msg, cfg, started, &mut summary, &mut fatal)
     });
     if let Some(e) = fatal {
         if summary.cases == 0 {
@@ -267,14 +202,73 @@ pub fn fuzz(
     Ok(summary)
 }
 
+/// Check one generated case: its verdict, and on a divergence the shrunk, saved case
+/// (or, if it does not diverge again, a note that it is unreproducible).
+fn check_case(
+    cfg: &FuzzConfig,
+    replay_hint: &(dyn Fn(&Path, u64, u64) -> String + Sync),
+    checker: &mut Checker,
+    case: u64,
+) -> Vec<Msg> {
+    let mut msgs = Vec::new();
+    let scenario = generate::case_tree(cfg.seed, case, cfg.generator).current();
+    let mut r = checker.check(&scenario.name, &scenario);
+    if let CaseOutcome::Checked {
+        verdict: Verdict::Diverges(d),
+    } = &r.outcome
+    {
+        if diverges(checker, &scenario).is_none() {
+            let saved = save(
+                &cfg.regressions.join("unreproducible"),
+                cfg.seed,
+                case,
+                &scenario,
+                &checker.runtime,
+            )
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|e| format!("(not saved: {e})"));
+            msgs.push(Msg::Unreproducible {
+                case,
+                report: d.report(),
+                saved,
+            });
+            r.outcome = CaseOutcome::Checked {
+                verdict: Verdict::Inconclusive {
+                    reason: "diverged once, conformed when run again".into(),
+                },
+            };
+        } else {
+            let (minimal, report) = shrink(checker, cfg.seed, case, cfg.generator);
+            let saved = save(&cfg.regressions, cfg.seed, case, &minimal, &checker.runtime)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|e| format!("(not saved: {e})"));
+            msgs.push(Msg::Found(Found {
+                case,
+                statements: statements(&minimal),
+                report,
+                replay: replay_hint(Path::new(&saved), cfg.seed, case),
+                saved,
+            }));
+        }
+    }
+    msgs.push(Msg::Done {
+        case,
+        outcome: r.outcome,
+        model_s: r.model_s,
+        adapter_s: r.adapter_s,
+    });
+    msgs
+}
+
+/// Take one worker message into the summary (on the calling thread).
 fn collect(
-    rx: &mpsc::Receiver<Msg>,
+    msg: Msg,
     cfg: &FuzzConfig,
     started: Instant,
     summary: &mut FuzzSummary,
     fatal: &mut Option<String>,
 ) {
-    for msg in rx {
+    {
         match msg {
             Msg::Runtime(r) => summary.runtime = r,
             Msg::Fatal(e) => *fatal = Some(e),

@@ -10,4 +10,12 @@ pub mod coverage;
 pub mod fuzz;
 pub mod generate;
 pub mod oracle;
+pub mod pool;
 pub mod scenarios;
+
+/// The threads, atomics and channels `pool` is written against: std's here; the
+/// shuttle test puts shuttle's in their place.
+mod sync {
+    pub use std::sync::{atomic, mpsc};
+    pub use std::thread;
+}
