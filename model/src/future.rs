@@ -71,10 +71,14 @@ impl World {
     pub fn cancel(&mut self, f: FutId, msg: Option<String>) -> bool {
         /// Deeper than any acyclic chain of awaits a scenario can build.
         const CANCEL_DEPTH_MAX: u32 = 64;
+        // Once a limit is hit the run is over (inconclusive); stopping every further
+        // cancel keeps a branching cycle (gathers of tasks awaiting them) linear, as
+        // CPython's RecursionError unwinds the whole chain at the first deep path.
+        if self.limit.is_some() {
+            return false;
+        }
         if self.cancel_depth >= CANCEL_DEPTH_MAX {
-            if self.limit.is_none() {
-                self.limit = Some("cancel() recursion: a task awaits a gather that contains itself (CPython raises RecursionError)".into());
-            }
+            self.limit = Some("cancel() recursion: a task awaits a gather that contains itself (CPython raises RecursionError)".into());
             return false;
         }
         self.cancel_depth += 1;

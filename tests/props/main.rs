@@ -89,3 +89,25 @@ proptest! {
         }
     }
 }
+
+/// A case the generator found: cancelling a task that gathers itself twice fans out
+/// twice per level. Before the fix the model explored every path to its depth bound
+/// (2^64) and ran out of memory; now the run ends at the first too-deep path with a
+/// limit, as CPython's RecursionError ends the whole chain.
+#[test]
+fn branching_cancel_cycle_ends_at_the_first_deep_path() {
+    let path = asyncspec_tests::repo_root()
+        .join("tests/props/cases/gather_of_itself_twice_cancelled.json");
+    let text = std::fs::read_to_string(&path).expect("case file is readable");
+    let scenario = asyncspec_model::Scenario::from_json(&text).expect("case parses");
+    for profile in Profile::ALL {
+        let trace = run(&scenario, profile, &[]).expect("the run completes");
+        let last = trace.events.last().expect("a trace has events");
+        assert!(
+            matches!(&last.kind, EventKind::Limit { what } if what.starts_with("cancel() recursion")),
+            "{}: ends with {:?}",
+            profile.name(),
+            last.kind
+        );
+    }
+}
