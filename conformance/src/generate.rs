@@ -94,7 +94,7 @@ fn leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
         1 => pick(FUTURE_VARS).prop_map(|future| Stmt::SetException { future, class: "ValueError".into(), args: vec![] }),
         1 => (prop::collection::vec(pick(TASK_VARS), 0..3), prop::option::of(Just(1.0)),
               prop_oneof![Just(ReturnWhen::AllCompleted), Just(ReturnWhen::FirstCompleted), Just(ReturnWhen::FirstException)])
-            .prop_map(|(items, timeout, return_when)| Stmt::Wait { items, timeout, return_when }),
+            .prop_map(|(items, timeout, return_when)| Stmt::Wait { items, timeout, return_when, coros: Vec::new() }),
         1 => (prop::collection::vec(pick(TASK_VARS), 0..3), prop::option::of(Just(1.0)))
             .prop_map(|(items, timeout)| Stmt::AsCompleted { items, timeout }),
         1 => (pick(TASK_VARS), prop_oneof![Just(Query::Done), Just(Query::Cancelled)]).prop_map(|(target, what)| Stmt::Query { target, what }),

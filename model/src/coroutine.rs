@@ -1050,6 +1050,7 @@ impl World {
                 items,
                 timeout,
                 return_when,
+                coros,
             } => {
                 let mut futs = Vec::new();
                 for name in items {
@@ -1060,13 +1061,44 @@ impl World {
                     crate::scenario::ReturnWhen::FirstException => "FIRST_EXCEPTION",
                     crate::scenario::ReturnWhen::AllCompleted => "ALL_COMPLETED",
                 };
+                let listed: Vec<String> = items
+                    .iter()
+                    .cloned()
+                    .chain(coros.iter().map(|c| format!("{c}()")))
+                    .collect();
                 let label = format!(
                     "asyncio.wait([{}], timeout={}, return_when={when})",
-                    items.join(", "),
+                    listed.join(", "),
                     timeout
                         .map(|t| t.to_string())
                         .unwrap_or_else(|| "None".into()),
                 );
+                if !coros.is_empty() {
+                    // Raised inside the `wait()` coroutine after `fs = set(fs)`. The
+                    // coroutine objects die with the TypeError's traceback (on 3.11-3.13,
+                    // at the end of the `except` that catches it); the oracle lets
+                    // never-awaited warnings float, so the model emits them here.
+                    self.cite(cite!("asyncio.composition.wait.coroutine_type_error"));
+                    let e = self.new_exc(
+                        "TypeError",
+                        vec![Value::Str(
+                            "Passing coroutines is forbidden, use tasks explicitly.".into(),
+                        )],
+                    );
+                    let outcome = self.outcome_of(&Err(e));
+                    self.emit(EventKind::Resume {
+                        awaited: label,
+                        outcome,
+                    });
+                    for c in coros {
+                        self.cite(cite!("asyncio.reporting.never_awaited.runtime_warning"));
+                        self.emit(EventKind::Warning {
+                            category: "RuntimeWarning".into(),
+                            message: format!("coroutine '{c}' was never awaited"),
+                        });
+                    }
+                    return Exec::Signal(Signal::Raising(e));
+                }
                 if futs.is_empty() {
                     // Raised inside the `wait()` coroutine, so it surfaces at the await.
                     self.cite(cite!("asyncio.composition.wait.empty_value_error"));

@@ -347,6 +347,10 @@ pub enum Stmt {
         /// When to return.
         #[serde(default)]
         return_when: ReturnWhen,
+        /// Coroutine functions whose coroutine objects are passed too (`c()` in the
+        /// list), which 3.11+ forbids.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        coros: Vec<String>,
     },
     /// `for f in asyncio.as_completed(items, timeout=...): await f` (each outcome recorded).
     AsCompleted {
@@ -551,6 +555,7 @@ impl Scenario {
                 | Stmt::GroupTask { coro, .. }
                 | Stmt::NestedRun { coro }
                 | Stmt::CallUnawaited { coro } => coro_exists(coro, problems),
+                Stmt::Wait { coros, .. } => coros.iter().for_each(|c| coro_exists(c, problems)),
                 Stmt::Await { target, .. }
                 | Stmt::WaitFor { target, .. }
                 | Stmt::Shield { target, .. } => {

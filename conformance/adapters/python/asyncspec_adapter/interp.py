@@ -382,9 +382,11 @@ class Interp:
             return None
         if op == "wait":
             futs = [self.var_fut(n) for n in st["items"]]
+            futs += [self.make_coro(c) for c in st.get("coros", [])]
+            listed = st["items"] + [f"{c}()" for c in st.get("coros", [])]
             to = st.get("timeout")
             when = st.get("return_when", "ALL_COMPLETED")
-            label = f"asyncio.wait([{', '.join(st['items'])}], timeout={fmt_number(to) if to is not None else 'None'}, return_when={when})"
+            label = f"asyncio.wait([{', '.join(listed)}], timeout={fmt_number(to) if to is not None else 'None'}, return_when={when})"
             rw = getattr(asyncio, when)
 
             async def do_wait():
