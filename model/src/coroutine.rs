@@ -322,6 +322,15 @@ impl World {
     /// `Future.__await__`: yield while pending, then `result()`.
     fn resume_await_future(&mut self, fut: FutId, input: Input) -> FrameOut {
         match input {
+            Input::Start if !self.done(fut) && self.fut(fut).blocking_left_set => {
+                // The C future iterator refuses a pending future whose blocking flag is
+                // already set.
+                self.cite(cite!("asyncio.tasks.await_self.others_awaiting_fail"));
+                FrameOut::Raise(self.new_exc(
+                    "RuntimeError",
+                    vec![Value::Str("await wasn't used with future".into())],
+                ))
+            }
             Input::Start if !self.done(fut) => FrameOut::Yield(fut),
             Input::Throw(e) => FrameOut::Raise(e),
             _ => {

@@ -142,6 +142,7 @@ impl World {
                     vec![Value::Str("Task cannot await on itself: <Task>".into())],
                 );
                 self.call_soon(Handle::Step(t, Some(e)));
+                self.fut_mut(t).blocking_left_set = true;
                 Ok(())
             }
             CoroOut::Yield(f) => {

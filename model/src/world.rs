@@ -178,6 +178,9 @@ pub struct Fut {
     pub callbacks: Vec<Callback>,
     /// `__log_traceback`: an exception is set and nobody retrieved it.
     pub log_traceback: bool,
+    /// `_asyncio_future_blocking` left set: the task awaited itself, and its step
+    /// rejected that before clearing the flag.
+    pub blocking_left_set: bool,
     /// `_cancel_message`.
     pub cancel_message: Option<String>,
     /// `_cancelled_exc`: the CancelledError to hand out once.
@@ -505,6 +508,7 @@ impl World {
             state: FutState::Pending,
             callbacks: Vec::new(),
             log_traceback: false,
+            blocking_left_set: false,
             cancel_message: None,
             cancelled_exc: None,
             kind: FutKind::Plain,
