@@ -187,7 +187,11 @@ impl World {
                 }
             );
             if cancel_requested {
-                let exc = self.make_cancelled_error(fut);
+                // `exc = fut._make_cancelled_error()` runs after `for fut in children:`,
+                // which rebinds `fut`: the error comes from the last child, not from the
+                // child that finished (3.11.7, 3.12.1 and 3.13.0 alike).
+                let last = children.last().copied().unwrap_or(fut);
+                let exc = self.make_cancelled_error(last);
                 self.future_set_exception(outer, exc);
             } else {
                 self.cite(cite!("asyncio.composition.gather.results_in_order"));
