@@ -21,10 +21,7 @@ impl World {
                 if let Err(e) = self.var_fut(v) {
                     for earlier in &items[..k] {
                         if let Target::Coro(c) = earlier {
-                            self.emit(crate::trace::EventKind::Warning {
-                                category: "RuntimeWarning".into(),
-                                message: format!("coroutine '{c}' was never awaited"),
-                            });
+                            self.warn_never_awaited(self.current_name(), c);
                         }
                     }
                     return Err(e);
@@ -391,9 +388,14 @@ impl World {
         i
     }
 
-    /// `Queue.put_nowait(item)`: enqueue, wake the first getter not yet done.
+    /// `Queue.put_nowait(item)`: enqueue, wake a getter.
     fn as_completed_put(&mut self, i: usize, item: Option<FutId>) {
         self.as_completed[i].queue.push_back(item);
+        self.as_completed_wakeup_next(i);
+    }
+
+    /// `Queue._wakeup_next(self._getters)`: wake the first getter not yet done.
+    fn as_completed_wakeup_next(&mut self, i: usize) {
         while let Some(g) = self.as_completed[i].getters.pop_front() {
             if !self.done(g) {
                 self.future_set_result(g, Value::None);
@@ -453,11 +455,7 @@ impl World {
                     self.cancel(g, None);
                     self.as_completed[i].getters.retain(|&x| x != g);
                     if !self.as_completed[i].queue.is_empty() && !was_cancelled {
-                        if let Some(next) = self.as_completed[i].getters.pop_front() {
-                            if !self.done(next) {
-                                self.future_set_result(next, Value::None);
-                            }
-                        }
+                        self.as_completed_wakeup_next(i);
                     }
                 }
                 return self.as_completed_resumed(i, Err(e));

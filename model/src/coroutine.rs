@@ -1100,11 +1100,7 @@ impl World {
                         outcome,
                     });
                     for c in coros {
-                        self.cite(cite!("asyncio.reporting.never_awaited.runtime_warning"));
-                        self.emit(EventKind::Warning {
-                            category: "RuntimeWarning".into(),
-                            message: format!("coroutine '{c}' was never awaited"),
-                        });
+                        self.warn_never_awaited(self.current_name(), c);
                     }
                     return Exec::Signal(Signal::Raising(e));
                 }
@@ -1193,14 +1189,7 @@ impl World {
                 Exec::Next
             }
             Stmt::CallUnawaited { coro } => {
-                self.cite(cite!("asyncio.reporting.never_awaited.runtime_warning"));
-                if self.debug {
-                    self.cite(cite!("asyncio.reporting.never_awaited.debug_origin"));
-                }
-                self.emit(EventKind::Warning {
-                    category: "RuntimeWarning".into(),
-                    message: format!("coroutine '{coro}' was never awaited"),
-                });
+                self.warn_never_awaited(self.current_name(), coro);
                 Exec::Next
             }
             Stmt::Block { seconds } => {
@@ -1237,10 +1226,7 @@ impl World {
                     )],
                 );
                 self.call_event(format!("asyncio.run({coro}())"), &Err(e));
-                self.emit(EventKind::Warning {
-                    category: "RuntimeWarning".into(),
-                    message: format!("coroutine '{coro}' was never awaited"),
-                });
+                self.warn_never_awaited(self.current_name(), coro);
                 Exec::Signal(Signal::Raising(e))
             }
             Stmt::SetExceptionHandler { handler } => {

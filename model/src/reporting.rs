@@ -12,6 +12,24 @@ use crate::value::Value;
 use crate::world::{FutId, FutState, World};
 
 impl World {
+    /// A coroutine object dropped unstarted: the interpreter's RuntimeWarning (with the
+    /// creation traceback in debug mode). `task` is where the event is attributed.
+    pub fn warn_never_awaited(&mut self, task: Option<String>, coro: &str) {
+        self.cite(cite!("asyncio.reporting.never_awaited.runtime_warning"));
+        if self.debug {
+            self.cite(cite!("asyncio.reporting.never_awaited.debug_origin"));
+        }
+        self.emit_for(
+            task,
+            EventKind::Warning {
+                category: "RuntimeWarning".into(),
+                message: format!("coroutine '{coro}' was never awaited"),
+            },
+        );
+    }
+}
+
+impl World {
     /// `loop.call_exception_handler(context)`.
     pub fn call_exception_handler(
         &mut self,
@@ -111,14 +129,7 @@ impl World {
                 if !self.task(f).started {
                     if let Some(crate::coroutine::Frame::User(uf)) = self.task(f).frames.first() {
                         let coro = uf.coro.clone();
-                        self.cite(cite!("asyncio.reporting.never_awaited.runtime_warning"));
-                        self.emit_for(
-                            None,
-                            EventKind::Warning {
-                                category: "RuntimeWarning".into(),
-                                message: format!("coroutine '{coro}' was never awaited"),
-                            },
-                        );
+                        self.warn_never_awaited(None, &coro);
                     }
                 }
             }

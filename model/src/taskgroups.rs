@@ -6,7 +6,6 @@
 
 use crate::coroutine::{Frame, FrameOut, Input};
 use crate::exception::ExcId;
-use crate::trace::EventKind;
 use crate::value::Value;
 use crate::world::{Callback, FutId, TaskGroupState, TgId, World};
 
@@ -59,10 +58,7 @@ impl World {
                 self.cite(cite!("asyncio.taskgroups.create_task.inactive_closes_coro"));
             } else {
                 // The refused coroutine object is dropped unstarted: the interpreter warns.
-                self.emit(EventKind::Warning {
-                    category: "RuntimeWarning".into(),
-                    message: format!("coroutine '{coro}' was never awaited"),
-                });
+                self.warn_never_awaited(self.current_name(), coro);
             }
             return Err(self.new_exc(
                 "RuntimeError",

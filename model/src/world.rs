@@ -429,10 +429,13 @@ impl World {
 
     /// Write an event for the current task, carrying the clauses cited since the last one.
     pub fn emit(&mut self, kind: EventKind) {
-        let task = self
-            .current
-            .map(|t| self.futures[t.0 as usize].name.clone());
-        self.emit_for(task, kind);
+        self.emit_for(self.current_name(), kind);
+    }
+
+    /// The running task's name (`None` between tasks).
+    pub fn current_name(&self) -> Option<String> {
+        self.current
+            .map(|t| self.futures[t.0 as usize].name.clone())
     }
 
     /// Write an event attributed to a named task (or the loop). It carries the clauses
