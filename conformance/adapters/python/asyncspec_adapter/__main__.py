@@ -1,6 +1,6 @@
 """The adapter process: scenarios in on stdin, traces out on stdout (JSON lines).
 
-    python -m asyncspec_adapter [--loop asyncio]
+    python -m asyncspec_adapter [--loop asyncio|uvloop|rloop]
 
 Each input line is {"id": ID, "scenario": {...}}. For each, the adapter prints one
 {"id": ID, "event": {...}} line per event, then {"id": ID, "done": {...}}, or
@@ -16,6 +16,7 @@ import time
 import traceback
 
 from . import PROTOCOL
+from . import loops
 from . import mutations
 from .interp import Interp
 
@@ -29,12 +30,17 @@ def main(argv=None):
         help="deliberately alter the runtime (to prove the oracle catches it)",
     )
     args = ap.parse_args(argv)
+    if args.loop != "asyncio":
+        # uvloop and rloop keep time in native code: virtualise it under them.
+        from . import vclock
+
+        vclock.ensure_preloaded()
     if args.mutate:
         mutations.MUTATIONS[args.mutate]()
     out = sys.stdout
     # Anything the runtime prints must not corrupt the protocol stream.
     sys.stdout = sys.stderr
-    runtime = f"cpython-{platform.python_version()} {args.loop}"
+    runtime = f"cpython-{platform.python_version()} {loops.describe(args.loop)}"
     if args.mutate:
         runtime += f" mutated:{args.mutate}"
 

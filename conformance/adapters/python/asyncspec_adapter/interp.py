@@ -443,7 +443,7 @@ class Interp:
             self.make_coro(st["coro"])
             return None
         if op == "block":
-            loop._asyncspec_vt += st["seconds"]
+            loop._asyncspec_block(st["seconds"])
             return None
         if op == "set_exception_handler":
             mode = st["handler"]
@@ -524,6 +524,7 @@ class Interp:
         debug = bool(self.s.get("debug", False))
         limits = self.s.get("limits") or {}
         horizon = float(limits.get("horizon_secs", 3600.0))
+        self.horizon = horizon
         self.steps_max = int(limits.get("steps_max", 100000))
         interrupts = [float(i["at"]) for i in (self.s.get("interrupts") or [])]
         # Finalize what earlier scenarios left in reference cycles now, before any hook
@@ -541,6 +542,10 @@ class Interp:
 
         warnings.showwarning = showwarning
         warnings.simplefilter("always")
+        # ResourceWarning is about the loop's own sockets and files, not the scenario's
+        # exceptions, and the trace format has no place for it (rloop 0.5 leaks its
+        # self-pipe socket pair at every run_forever end: see README's findings).
+        warnings.filterwarnings("ignore", category=ResourceWarning)
         gc.disable()
         try:
             try:
@@ -558,6 +563,8 @@ class Interp:
                 self.main_task = None
                 gc.collect()
         finally:
+            if self.loop is not None:
+                self.loop._asyncspec_release()
             gc.enable()
             warnings.showwarning = old_showwarning
             asyncio_logger.removeHandler(log_handler)

@@ -12,6 +12,7 @@ tasks created so far, main being 1; the first task is `main`), and a reused name
 
 import asyncio
 import logging
+import os
 import selectors
 import signal
 
@@ -166,13 +167,97 @@ class VirtualSelectorLoop(_Hooks, asyncio.SelectorEventLoop):
     def time(self):
         return self._asyncspec_vt
 
+    def _asyncspec_block(self, seconds):
+        self._asyncspec_vt += seconds
+
+    def _asyncspec_release(self):
+        pass
+
+
+class _NativeClock:
+    """For loops whose clock and waits are native (uvloop, rloop): the preloaded
+    virtual clock (vclock.c) moves time when the loop would wait, and a deadlock or a
+    wait past the horizon makes an eventfd readable, which this reader turns into the
+    run's `limit` event."""
+
+    def _asyncspec_on_limit(self):
+        interp = self._asyncspec_clock_interp
+        if not interp.stopped:
+            from .interp import fmt_number
+
+            reason = self._asyncspec_clock.limit_reason()
+            if reason == "horizon":
+                interp.rec("limit", what=f"horizon {fmt_number(interp.horizon)} s passed")
+            else:
+                interp.rec("limit", what="deadlock: nothing is ready and no timer is set")
+            interp.stopped = True
+        # The eventfd stays readable, so every later wait returns at once and the
+        # runner's shutdown cannot hang either.
+        self.stop()
+
+    def _asyncspec_block(self, seconds):
+        self._asyncspec_clock.advance(seconds)
+
+    def _asyncspec_release(self):
+        """After the run is recorded (its last event is stamped in virtual time)."""
+        fd, self._asyncspec_limit_fd = self._asyncspec_limit_fd, None
+        if fd is not None:
+            self._asyncspec_clock.stop()
+            os.close(fd)
+
+
+def _native_loop(base):
+    class VirtualNativeLoop(_NativeClock, _Hooks, base):
+        def __new__(cls, interp, horizon, interrupts):
+            from . import vclock
+
+            # The clock starts before the native loop is allocated: rloop takes its
+            # epoch and libuv its first reading there. rloop's base takes no arguments.
+            clock = vclock.clock()
+            fd = os.eventfd(0)
+            clock.start(horizon, fd)
+            self = super().__new__(cls)
+            self._asyncspec_clock = clock
+            self._asyncspec_limit_fd = fd
+            return self
+
+        def __init__(self, interp, horizon, interrupts):
+            super().__init__()
+            self._asyncspec_clock_interp = interp
+            self.add_reader(self._asyncspec_limit_fd, self._asyncspec_on_limit)
+            self._asyncspec_init(interp, interrupts)
+
+    return VirtualNativeLoop
+
+
+def _loop_class(kind):
+    if kind == "uvloop":
+        import uvloop
+
+        return _native_loop(uvloop.Loop)
+    if kind == "rloop":
+        import rloop
+
+        return _native_loop(rloop.RLoop)
+    raise ValueError(f"unknown loop {kind!r} (asyncio, uvloop or rloop)")
+
+
+def describe(kind):
+    """`asyncio`, or the loop package and its version (`uvloop-0.23.0`)."""
+    if kind == "asyncio":
+        return "asyncio"
+    from importlib.metadata import version
+
+    return f"{kind}-{version(kind)}"
+
 
 def factory(kind, interp, horizon, interrupts):
     _creation.clear()
     _counter[0] = 0
     if kind == "asyncio":
         return lambda: VirtualSelectorLoop(interp, horizon, interrupts)
-    raise ValueError(f"loop {kind!r} has no virtual-clock adapter yet (asyncio only)")
+    cls = _loop_class(kind)
+    return lambda: cls(interp, horizon, interrupts)
 
 
 class SlowCallbackLog(logging.Handler):
