@@ -75,10 +75,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The model profile for a runtime an adapter reports (`cpython-3.12.1 asyncio`).
+/// The loop word after the version (`uvloop-0.23.0`) picks the loop.
 pub fn profile_for_runtime(runtime: &str) -> Result<Profile, String> {
-    let version = runtime.split_whitespace().next().unwrap_or("");
+    let mut words = runtime.split_whitespace();
+    let version = words.next().unwrap_or("");
     let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
-    Profile::parse(&minor).map_err(|_| format!("no model profile for runtime {runtime:?}"))
+    let name = match words.next().and_then(|w| w.split('-').next()) {
+        Some(l @ ("uvloop" | "rloop")) => format!("{minor}+{l}"),
+        _ => minor,
+    };
+    Profile::parse(&name).map_err(|_| format!("no model profile for runtime {runtime:?}"))
 }
 
 /// A checker holding one adapter, restarted after every failure.
@@ -182,22 +188,42 @@ impl Checker {
 
 /// Per clause, over many cases: conforming, diverging, or neither checked.
 pub fn clause_verdicts(results: &[CaseResult]) -> BTreeMap<String, &'static str> {
+    // Per clause the worst word wins: divergence, then known divergence, then conforming.
+    fn rank(w: &str) -> u8 {
+        match w {
+            "divergence" => 2,
+            "known divergence" => 1,
+            _ => 0,
+        }
+    }
     let mut out: BTreeMap<String, &'static str> = BTreeMap::new();
+    let mut note = |id: &str, word: &'static str| {
+        let e = out.entry(id.to_string()).or_insert(word);
+        if rank(word) > rank(e) {
+            *e = word;
+        }
+    };
     for r in results {
-        let word = match &r.outcome {
+        match &r.outcome {
             CaseOutcome::Checked {
                 verdict: Verdict::Conforms { .. },
-            } => "conforming",
+            } => r.clauses.iter().for_each(|c| note(c, "conforming")),
             CaseOutcome::Checked {
                 verdict: Verdict::Diverges(_),
-            } => "divergence",
-            _ => continue,
-        };
-        for c in &r.clauses {
-            let e = out.entry(c.clone()).or_insert(word);
-            if word == "divergence" {
-                *e = "divergence";
+            } => r.clauses.iter().for_each(|c| note(c, "divergence")),
+            CaseOutcome::Checked {
+                verdict: Verdict::Known { documented, .. },
+            } => {
+                // The run conforms to the runtime's own rules (its loop's clauses
+                // included); the documented clauses where it departs are known
+                // divergences on this runtime.
+                r.clauses.iter().for_each(|c| note(c, "conforming"));
+                documented
+                    .clauses
+                    .iter()
+                    .for_each(|c| note(c, "known divergence"));
             }
+            _ => {}
         }
     }
     out

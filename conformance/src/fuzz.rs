@@ -61,8 +61,11 @@ pub struct FuzzSummary {
     pub conforming: u64,
     /// Diverging cases (shrunk and saved).
     pub divergences: u64,
-    /// Diverging cases that match a known divergence.
+    /// Cases the runtime's own loop rules allow and the documented rules do not
+    /// (see `Verdict::Known`); not failures.
     pub known_divergences: u64,
+    /// For the known divergences: how many cases went through each loop clause.
+    pub known_clauses: std::collections::BTreeMap<String, u64>,
     /// Cases whose runtime trace diverged once and conformed when run again on the
     /// same adapter: runtime nondeterminism the model does not explain yet. Reported,
     /// saved, and not counted as divergences.
@@ -294,6 +297,14 @@ fn collect(
                     CaseOutcome::Checked {
                         verdict: Verdict::Conforms { .. },
                     } => summary.conforming += 1,
+                    CaseOutcome::Checked {
+                        verdict: Verdict::Known { clauses, .. },
+                    } => {
+                        summary.known_divergences += 1;
+                        for c in clauses {
+                            *summary.known_clauses.entry(c).or_default() += 1;
+                        }
+                    }
                     CaseOutcome::Checked {
                         verdict: Verdict::Diverges(_),
                     } => summary.divergences += 1,

@@ -8,7 +8,7 @@
 //! messages (`<...>`) are blanked (they are runtime-specific).
 
 use asyncspec_model::trace::{describe, Event, EventKind, Trace};
-use asyncspec_model::{Profile, Scenario};
+use asyncspec_model::{EventLoop, Profile, Scenario};
 use serde::Serialize;
 
 /// The oracle's answer for one scenario.
@@ -19,6 +19,14 @@ pub enum Verdict {
     Conforms {
         /// How many allowed traces the model produced.
         allowed: usize,
+    },
+    /// It is one the runtime's own loop rules allow, but not one the documented
+    /// (asyncio) rules allow: a known divergence, explained by `clauses`.
+    Known {
+        /// The loop's clauses (catalogue ids) that the run went through.
+        clauses: Vec<String>,
+        /// Where it leaves the documented behaviour.
+        documented: Box<Divergence>,
     },
     /// It is not.
     Diverges(Divergence),
@@ -259,7 +267,37 @@ fn search_runs_max() -> usize {
 /// The search is guided by the real trace: it starts from the canonical choices, and
 /// only re-decides a choice point met before the first event where the model and the
 /// runtime part (a later choice cannot change an earlier event).
+///
+/// On uvloop and rloop a trace their loop's rules allow is then held against asyncio's
+/// rules for the same CPython: if those do not allow it, the verdict is `Known`.
 pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Verdict, String> {
+    let verdict = check_profile(scenario, profile, real)?;
+    if profile.event_loop == EventLoop::Asyncio || !matches!(verdict, Verdict::Conforms { .. }) {
+        return Ok(verdict);
+    }
+    match check_profile(scenario, profile.on(EventLoop::Asyncio), real)? {
+        Verdict::Diverges(documented) => {
+            let prefix = format!("{}.", profile.runtime());
+            let mut clauses: Vec<String> = asyncspec_model::run(scenario, profile, &[])?
+                .events
+                .iter()
+                .flat_map(|e| e.clauses.iter())
+                .filter(|c| c.starts_with(&prefix))
+                .map(|c| c.to_string())
+                .collect();
+            clauses.sort();
+            clauses.dedup();
+            Ok(Verdict::Known {
+                clauses,
+                documented: Box::new(documented),
+            })
+        }
+        _ => Ok(verdict),
+    }
+}
+
+/// [`check`] under one profile.
+fn check_profile(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Verdict, String> {
     let canonical = asyncspec_model::run(scenario, profile, &[])?;
     if let Some(Event {
         kind: EventKind::Limit { what },

@@ -968,7 +968,7 @@ impl World {
                         self.cite(cite!("asyncio.timeouts.timeout_at.absolute"));
                         Some(*at)
                     }
-                    (Some(d), None) => Some(self.now + d),
+                    (Some(d), None) => Some(self.loop_time() + d),
                     (None, None) => None,
                 };
                 let cm = self.new_timeout(when);
@@ -991,7 +991,7 @@ impl World {
                     );
                     return Exec::Signal(Signal::Raising(e));
                 };
-                let when = delay.map(|d| self.now + d);
+                let when = delay.map(|d| self.loop_time() + d);
                 let r = self.timeout_reschedule(id, when).map(|()| Value::None);
                 let arg = delay
                     .map(|d| format!("loop.time() + {d}"))
@@ -1194,7 +1194,7 @@ impl World {
             }
             Stmt::Block { seconds } => {
                 self.cite(cite!("asyncio.reporting.blocking.delays_everything"));
-                self.now += seconds;
+                self.advance_blocking(*seconds);
                 Exec::Next
             }
             Stmt::SetExceptionHandler {

@@ -43,10 +43,12 @@ pub mod task;
 pub mod taskgroups;
 pub mod timeouts;
 pub mod trace;
+pub mod rloop;
+pub mod uvloop;
 pub mod value;
 pub mod world;
 
-pub use profile::Profile;
+pub use profile::{EventLoop, Profile, Python};
 pub use runners::{run, run_world};
 pub use scenario::Scenario;
 pub use trace::Trace;

@@ -43,6 +43,11 @@ pub fn run_world(
 
 impl World {
     fn run_main(&mut self) {
+        if self.debug && self.profile.event_loop == crate::profile::EventLoop::Rloop {
+            // Runner(debug=True) calls loop.set_debug(True), which rloop ignores.
+            self.cite(cite!("rloop.loop.debug.ignored"));
+            self.debug = false;
+        }
         if self.debug {
             self.cite(cite!("asyncio.reporting.debug.enabled_by"));
         }
@@ -134,7 +139,7 @@ impl World {
                 }
             }
         }
-        self.stopping = true;
+        self.loop_stop();
     }
 
     /// `Runner._on_sigint`: the first Ctrl-C cancels the main task; later ones raise.

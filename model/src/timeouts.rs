@@ -61,7 +61,7 @@ impl World {
         }
         let handler = match when {
             None => None,
-            Some(w) if w <= self.now => {
+            Some(w) if w <= self.loop_time() => {
                 self.cite(cite!(
                     "asyncio.timeouts.timeout.past_deadline_next_iteration"
                 ));
@@ -170,7 +170,7 @@ impl World {
     ) -> FrameOut {
         match input {
             Input::Start => {
-                let when = timeout.map(|t| self.now + t);
+                let when = timeout.map(|t| self.loop_time() + t);
                 let c = self.new_timeout(when);
                 self.timeout_enter(c);
                 *cm = Some(c);

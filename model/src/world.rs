@@ -10,7 +10,7 @@
 use crate::coroutine::Frame;
 use crate::exception::{ExcId, ExcObj, ExcView, Hierarchy};
 use crate::heapq;
-use crate::profile::Profile;
+use crate::profile::{EventLoop, Profile};
 use crate::scenario::{CallbackSpec, HandlerSpec, Scenario};
 use crate::trace::{Event, EventKind, Outcome};
 use crate::value::Value;
@@ -92,6 +92,8 @@ pub enum Handle {
     Timer(TimerId),
     /// `call_soon_threadsafe(lambda: None)` in the SIGINT handler: wakes the loop.
     Noop,
+    /// uvloop's queued `Loop._stop` (its `stop()` is a callback).
+    UvStop,
 }
 
 /// A timer's callback.
@@ -306,6 +308,11 @@ pub struct World {
     pub hierarchy: Hierarchy,
     /// `loop.time()`.
     pub now: f64,
+    /// The virtual monotonic clock in nanoseconds, for the native loops (uvloop and
+    /// rloop keep integer time; `now` is derived from it in their unit).
+    pub clock_ns: i64,
+    /// uvloop's loop state.
+    pub uv: crate::uvloop::UvState,
     /// `_ready`.
     pub ready: VecDeque<Handle>,
     /// `_scheduled` (a heap of timer ids ordered by `when`).
@@ -385,6 +392,8 @@ impl World {
             scenario,
             hierarchy,
             now: 0.0,
+            clock_ns: 0,
+            uv: Default::default(),
             ready: VecDeque::new(),
             scheduled: Vec::new(),
             timer_cancelled_count: 0,
@@ -568,10 +577,76 @@ impl World {
     /// `loop.call_soon(...)`.
     pub fn call_soon(&mut self, h: Handle) {
         self.ready.push_back(h);
+        // uvloop's `_call_soon_handle` starts the idle handle that runs the queue.
+        self.uv.idle_active = true;
+    }
+
+    /// `loop.time()`. On uvloop it also refreshes libuv's cached time.
+    pub fn loop_time(&mut self) -> f64 {
+        if self.profile.event_loop == EventLoop::Uvloop {
+            self.uv_update_time();
+        }
+        self.now
+    }
+
+    /// Blocking work: time passes inside a callback.
+    pub fn advance_blocking(&mut self, seconds: f64) {
+        match self.profile.event_loop {
+            EventLoop::Asyncio => self.now += seconds,
+            EventLoop::Uvloop | EventLoop::Rloop => {
+                self.clock_ns += (seconds * 1e9).round() as i64;
+                self.sync_native_now();
+            }
+        }
+    }
+
+    /// `loop.time()` of a native loop: its clock in whole units (uvloop milliseconds,
+    /// rloop microseconds), as a float of seconds.
+    pub(crate) fn sync_native_now(&mut self) {
+        self.now = match self.profile.event_loop {
+            EventLoop::Asyncio => self.now,
+            EventLoop::Uvloop => (self.clock_ns / 1_000_000) as f64 / 1000.0,
+            EventLoop::Rloop => (self.clock_ns / 1000) as f64 / 1_000_000.0,
+        };
     }
 
     /// `loop.call_at(when, ...)`.
     pub fn call_at(&mut self, when: f64, action: TimerAction) -> TimerId {
+        match self.profile.event_loop {
+            EventLoop::Asyncio => self.push_timer(when, action),
+            // uvloop's call_at is `call_later(when - self.time(), ...)`.
+            EventLoop::Uvloop => {
+                let now = self.loop_time();
+                self.uv_call_later(when - now, action)
+            }
+            EventLoop::Rloop => self.rloop_call_at(when, action),
+        }
+    }
+
+    /// `loop.call_later(delay, ...)`: `call_at(self.time() + delay, ...)` on asyncio.
+    pub fn call_later(&mut self, delay: f64, action: TimerAction) -> TimerId {
+        match self.profile.event_loop {
+            EventLoop::Asyncio => {
+                self.cite(crate::cite!("asyncio.runners.call_later.from_current_time"));
+                self.push_timer(self.now + delay, action)
+            }
+            EventLoop::Uvloop => self.uv_call_later(delay, action),
+            EventLoop::Rloop => self.rloop_call_later(delay, action),
+        }
+    }
+
+    /// Whether timer `a` pops before `b` in this loop's heap.
+    fn timer_lt(&self, a: TimerId, b: TimerId) -> bool {
+        match self.profile.event_loop {
+            EventLoop::Uvloop => self.uv_timer_lt(a, b),
+            EventLoop::Asyncio | EventLoop::Rloop => {
+                self.timers[a.0 as usize].when < self.timers[b.0 as usize].when
+            }
+        }
+    }
+
+    /// Put a new timer in the heap (`heappush(self._scheduled, timer)`).
+    pub(crate) fn push_timer(&mut self, when: f64, action: TimerAction) -> TimerId {
         self.timers.push(Timer {
             when,
             action,
@@ -579,16 +654,21 @@ impl World {
             scheduled: true,
         });
         let id = TimerId(self.timers.len() as u32 - 1);
-        let timers = &self.timers;
-        heapq::push(&mut self.scheduled, id, |a, b| {
-            timers[a.0 as usize].when < timers[b.0 as usize].when
-        });
+        let mut heap = std::mem::take(&mut self.scheduled);
+        heapq::push(&mut heap, id, |a, b| self.timer_lt(*a, *b));
+        self.scheduled = heap;
         id
     }
 
-    /// `loop.call_later(delay, ...)`: `call_at(self.time() + delay, ...)`.
-    pub fn call_later(&mut self, delay: f64, action: TimerAction) -> TimerId {
-        self.call_at(self.now + delay, action)
+    /// Take the first timer off the heap (`heappop(self._scheduled)`).
+    pub(crate) fn pop_timer(&mut self) -> Option<TimerId> {
+        let mut heap = std::mem::take(&mut self.scheduled);
+        let id = heapq::pop(&mut heap, |a, b| self.timer_lt(*a, *b));
+        self.scheduled = heap;
+        if let Some(id) = id {
+            self.timers[id.0 as usize].scheduled = false;
+        }
+        id
     }
 
     /// A handle made by `call_soon` whose callback is a timer action (so it can be
@@ -601,7 +681,7 @@ impl World {
             scheduled: false,
         });
         let id = TimerId(self.timers.len() as u32 - 1);
-        self.ready.push_back(Handle::Timer(id));
+        self.call_soon(Handle::Timer(id));
         id
     }
 
@@ -658,6 +738,26 @@ impl World {
     /// `loop.run_forever()` until `stop()`: Ok when stopped, Err when a BaseException
     /// escaped a callback (KeyboardInterrupt, SystemExit), or a limit was reached.
     pub fn run_forever(&mut self) -> Result<(), Escaped> {
+        match self.profile.event_loop {
+            EventLoop::Asyncio => self.asyncio_run_forever(),
+            EventLoop::Uvloop => self.uv_run_forever(),
+            EventLoop::Rloop => self.rloop_run_forever(),
+        }
+    }
+
+    /// `loop.stop()`.
+    pub fn loop_stop(&mut self) {
+        match self.profile.event_loop {
+            EventLoop::Uvloop => self.uv_stop(),
+            EventLoop::Asyncio | EventLoop::Rloop => {
+                self.cite(crate::cite!("asyncio.runners.loop_stop.after_current_batch"));
+                self.stopping = true
+            }
+        }
+    }
+
+    /// `BaseEventLoop.run_forever()`.
+    fn asyncio_run_forever(&mut self) -> Result<(), Escaped> {
         let result = loop {
             if self.limit.is_some() {
                 break Ok(());
@@ -700,13 +800,7 @@ impl World {
                     break;
                 }
                 self.timer_cancelled_count -= 1;
-                let timers = &self.timers;
-                let id = heapq::pop(&mut self.scheduled, |a, b| {
-                    timers[a.0 as usize].when < timers[b.0 as usize].when
-                });
-                if let Some(id) = id {
-                    self.timers[id.0 as usize].scheduled = false;
-                }
+                self.pop_timer();
             }
         }
 
@@ -744,12 +838,7 @@ impl World {
             if self.timers[head.0 as usize].when >= end_time {
                 break;
             }
-            let timers = &self.timers;
-            let id = heapq::pop(&mut self.scheduled, |a, b| {
-                timers[a.0 as usize].when < timers[b.0 as usize].when
-            });
-            if let Some(id) = id {
-                self.timers[id.0 as usize].scheduled = false;
+            if let Some(id) = self.pop_timer() {
                 self.ready.push_back(Handle::Timer(id));
             }
         }
@@ -773,35 +862,41 @@ impl World {
             if self.debug {
                 let dt = self.now - t0;
                 if dt >= SLOW_CALLBACK_DURATION {
-                    self.cite(crate::cite!("asyncio.reporting.debug.slow_callback_logged"));
-                    self.cite(crate::cite!(
-                        "asyncio.reporting.debug.slow_callback_threshold_attribute"
-                    ));
-                    self.cite(crate::cite!("asyncio.reporting.logger.asyncio"));
-                    self.cite(crate::cite!("asyncio.reporting.debug.default_log_level"));
-                    self.emit_for(
-                        None,
-                        EventKind::Log {
-                            level: "WARNING".into(),
-                            message: format!("Executing {label} took {dt:.3} seconds"),
-                        },
-                    );
+                    self.log_slow_callback(&label, dt);
                 }
             }
         }
         Ok(())
     }
 
-    fn handle_label(&self, h: &Handle) -> String {
+    /// Debug mode's warning for a callback that ran `dt` seconds.
+    pub(crate) fn log_slow_callback(&mut self, label: &str, dt: f64) {
+        self.cite(crate::cite!("asyncio.reporting.debug.slow_callback_logged"));
+        self.cite(crate::cite!(
+            "asyncio.reporting.debug.slow_callback_threshold_attribute"
+        ));
+        self.cite(crate::cite!("asyncio.reporting.logger.asyncio"));
+        self.cite(crate::cite!("asyncio.reporting.debug.default_log_level"));
+        self.emit_for(
+            None,
+            EventKind::Log {
+                level: "WARNING".into(),
+                message: format!("Executing {label} took {dt:.3} seconds"),
+            },
+        );
+    }
+
+    pub(crate) fn handle_label(&self, h: &Handle) -> String {
         match h {
             Handle::Step(t, _) => format!("<Task {}>", self.fut(*t).name),
             Handle::Done(_, f) => format!("<Handle done callback of {}>", self.fut(*f).name),
             Handle::Timer(_) => "<TimerHandle>".into(),
             Handle::Noop => "<Handle>".into(),
+            Handle::UvStop => "<Handle Loop._stop>".into(),
         }
     }
 
-    fn run_handle(&mut self, h: Handle) -> Result<(), Escaped> {
+    pub(crate) fn run_handle(&mut self, h: Handle) -> Result<(), Escaped> {
         match h {
             Handle::Step(t, exc) => self.task_step(t, exc),
             Handle::Done(cb, f) => self.run_callback(cb, f),
@@ -810,10 +905,14 @@ impl World {
                 self.run_timer(action)
             }
             Handle::Noop => Ok(()),
+            Handle::UvStop => {
+                self.uv_stop_with(None);
+                Ok(())
+            }
         }
     }
 
-    fn run_timer(&mut self, action: TimerAction) -> Result<(), Escaped> {
+    pub(crate) fn run_timer(&mut self, action: TimerAction) -> Result<(), Escaped> {
         match action {
             TimerAction::SetResultUnlessCancelled(f, v) => {
                 if !self.cancelled(f) {

@@ -115,6 +115,7 @@ class Interp:
         for name, base in (scenario.get("exceptions") or {}).items():
             self.classes[name] = type(name, (self.cls(base),), {})
         self.loop = None
+        self.end_time = 0.0
 
     # ----- recording ----------------------------------------------------------------
 
@@ -127,7 +128,7 @@ class Interp:
             task = t.get_name() if t is not None else None
         except RuntimeError:
             task = None
-        ev = {"time": self.loop.time() if self.loop else 0.0}
+        ev = {"time": self.loop._asyncspec_time() if self.loop else self.end_time}
         if task is not None:
             ev["task"] = task
         ev["event"] = kind
@@ -547,6 +548,7 @@ class Interp:
         # self-pipe socket pair at every run_forever end: see README's findings).
         warnings.filterwarnings("ignore", category=ResourceWarning)
         gc.disable()
+        release = None
         try:
             try:
                 with asyncio.Runner(debug=debug, loop_factory=factory) as runner:
@@ -557,14 +559,22 @@ class Interp:
                 # runner's shutdown may raise anything: none of it is the scenario's.
                 if not self.stopped:
                     self.rec("finished", outcome=self.outcome(False, e))
+            loop, self.loop = self.loop, None
+            if loop is not None:
+                # Drop the adapter's own reference to the loop too: what the loop still
+                # holds (uvloop keeps the error that stopped it, with its traceback)
+                # is then freed as in a program whose asyncio.run() has returned.
+                self.end_time = loop._asyncspec_time()
+                release = loop._asyncspec_releaser()
+                del loop
             if not self.stopped:
                 self.in_gc = True
                 self.vars.clear()
                 self.main_task = None
                 gc.collect()
         finally:
-            if self.loop is not None:
-                self.loop._asyncspec_release()
+            if release is not None:
+                release()
             gc.enable()
             warnings.showwarning = old_showwarning
             asyncio_logger.removeHandler(log_handler)

@@ -170,8 +170,11 @@ class VirtualSelectorLoop(_Hooks, asyncio.SelectorEventLoop):
     def _asyncspec_block(self, seconds):
         self._asyncspec_vt += seconds
 
-    def _asyncspec_release(self):
-        pass
+    def _asyncspec_time(self):
+        return self._asyncspec_vt
+
+    def _asyncspec_releaser(self):
+        return lambda: None
 
 
 class _NativeClock:
@@ -198,16 +201,32 @@ class _NativeClock:
     def _asyncspec_block(self, seconds):
         self._asyncspec_clock.advance(seconds)
 
-    def _asyncspec_release(self):
-        """After the run is recorded (its last event is stamped in virtual time)."""
-        fd, self._asyncspec_limit_fd = self._asyncspec_limit_fd, None
-        if fd is not None:
-            self._asyncspec_clock.stop()
+    def _asyncspec_time(self):
+        """The loop's time() as it would read now, without calling it: uvloop's time()
+        also refreshes libuv's cached time, which later timers are measured from, so
+        recording must not call it. Both loops count whole units of the virtual clock:
+        uvloop milliseconds (libuv's uv_now), rloop microseconds (its `_clock`)."""
+        ns = self._asyncspec_clock.now_ns()
+        if self._asyncspec_unit_ns == 1_000_000:
+            return (ns // 1_000_000) / 1000
+        return (ns // 1000) / 1_000_000
+
+    def _asyncspec_releaser(self):
+        """What to call after the run is recorded, when every event is stamped in
+        virtual time. It holds no reference to the loop, which may be freed first."""
+        fd, clock = self._asyncspec_limit_fd, self._asyncspec_clock
+
+        def release():
+            clock.stop()
             os.close(fd)
 
+        return release
 
-def _native_loop(base):
+
+def _native_loop(base, unit_ns):
     class VirtualNativeLoop(_NativeClock, _Hooks, base):
+        _asyncspec_unit_ns = unit_ns
+
         def __new__(cls, interp, horizon, interrupts):
             from . import vclock
 
@@ -234,11 +253,11 @@ def _loop_class(kind):
     if kind == "uvloop":
         import uvloop
 
-        return _native_loop(uvloop.Loop)
+        return _native_loop(uvloop.Loop, 1_000_000)
     if kind == "rloop":
         import rloop
 
-        return _native_loop(rloop.RLoop)
+        return _native_loop(rloop.RLoop, 1000)
     raise ValueError(f"unknown loop {kind!r} (asyncio, uvloop or rloop)")
 
 

@@ -71,6 +71,9 @@ class Clock:
     def advance(self, seconds):
         self._lib.asyncspec_vclock_advance(round(seconds * 1e9))
 
+    def now_ns(self):
+        return self._lib.asyncspec_vclock_now_ns()
+
     def limit_reason(self):
         return {0: None, 1: "deadlock", 2: "horizon"}[self._lib.asyncspec_vclock_limit_reason()]
 

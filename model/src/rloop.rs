@@ -1,0 +1,117 @@
+//! rloop's event loop: a Rust loop on mio, with a microsecond clock.
+//!
+//! rloop runs asyncio's own Task and Future; its loop is close to asyncio's
+//! `_run_once` (a batch is the callbacks ready when the step began, then the due
+//! timers), with these differences, transcribed from rloop 0.5 `src/event_loop.rs`
+//! (`step`, `_run`, `schedule_later*`), `src/handles.rs` (`Handle::run`), `src/time.rs`
+//! and `rloop/loop.py` (`call_later`, `call_at`, `time`):
+//!
+//! * time is whole microseconds; mio rounds a poll's timeout up to whole milliseconds,
+//!   so a wait for a timer overshoots to the next millisecond;
+//! * timers sit in a `BinaryHeap` ordered by deadline alone; its push and pop are the
+//!   same sift algorithms as Python's `heapq`, so ties pop in the same order; cancelled
+//!   timers stay in the heap until due (no clean-up pass);
+//! * `call_later` with a delay <= 0, and `call_at` whose rounded delay is <= 0, are
+//!   `call_soon`;
+//! * an exception escaping a callback, BaseExceptions included, goes to the exception
+//!   handler; nothing escapes `run_forever`.
+
+use crate::world::{Escaped, Handle, TimerAction, TimerId, World};
+
+impl World {
+    /// rloop's `_clock`: microseconds since the loop was made.
+    fn rloop_tick_us(&self) -> i64 {
+        self.clock_ns / 1000
+    }
+
+    /// `RLoop.call_later(delay, ...)`.
+    pub(crate) fn rloop_call_later(&mut self, delay: f64, action: TimerAction) -> TimerId {
+        self.cite(cite!("rloop.loop.call_later.microsecond_clock"));
+        if delay <= 0.0 {
+            return self.call_soon_timer(action);
+        }
+        let us = (delay * 1e6).round_ties_even() as i64;
+        self.rloop_schedule_later(us, action)
+    }
+
+    /// `RLoop.call_at(when, ...)`: the delay from `time()`, rounded to microseconds.
+    pub(crate) fn rloop_call_at(&mut self, when: f64, action: TimerAction) -> TimerId {
+        self.cite(cite!("rloop.loop.call_later.microsecond_clock"));
+        let us = ((when - self.now) * 1e6).round_ties_even() as i64;
+        if us <= 0 {
+            return self.call_soon_timer(action);
+        }
+        self.rloop_schedule_later(us, action)
+    }
+
+    /// `schedule_later`: deadline = the clock now plus the delay, in microseconds.
+    fn rloop_schedule_later(&mut self, us: i64, action: TimerAction) -> TimerId {
+        let when = (self.rloop_tick_us() + us) as f64;
+        self.push_timer(when, action)
+    }
+
+    /// `EventLoop._run`: steps until `stop()`; Ok always (callbacks' exceptions are
+    /// reported, not raised).
+    pub(crate) fn rloop_run_forever(&mut self) -> Result<(), Escaped> {
+        while self.limit.is_none() && !self.stopping {
+            self.rloop_step();
+        }
+        self.stopping = false;
+        Ok(())
+    }
+
+    /// `EventLoop.step`.
+    fn rloop_step(&mut self) {
+        // The poll: it waits only when nothing is ready, until the first deadline
+        // (cancelled timers included: they are still in the heap).
+        if self.ready.is_empty() {
+            let tick = self.rloop_tick_us();
+            let Some(&head) = self.scheduled.first() else {
+                self.limit = Some("deadlock: nothing is ready and no timer is set".into());
+                return;
+            };
+            let wait_us = (self.timers[head.0 as usize].when as i64 - tick).max(0);
+            // mio: `(timeout + 999_999 ns).as_millis()`, a whole number of milliseconds.
+            let wait_ms = (wait_us * 1000 + 999_999) / 1_000_000;
+            let horizon_ns = (self.scenario.limits.horizon_secs * 1e9) as i64;
+            self.clock_ns += wait_ms * 1_000_000;
+            self.sync_native_now();
+            if self.clock_ns > horizon_ns {
+                self.limit = Some(format!(
+                    "horizon {} s passed",
+                    self.scenario.limits.horizon_secs
+                ));
+                return;
+            }
+        }
+        let mut batch: Vec<Handle> = self.ready.drain(..).collect();
+        let tick = self.rloop_tick_us();
+        while let Some(&head) = self.scheduled.first() {
+            if self.timers[head.0 as usize].when as i64 > tick {
+                break;
+            }
+            if let Some(id) = self.pop_timer() {
+                batch.push(Handle::Timer(id));
+            }
+        }
+        for handle in batch {
+            if let Handle::Timer(id) = handle {
+                if self.timers[id.0 as usize].cancelled {
+                    continue;
+                }
+            }
+            if self.limit.is_some() || !self.charge_step() {
+                return;
+            }
+            if let Err(e) = self.run_handle(handle) {
+                self.cite(cite!("rloop.loop.base_exception.reported"));
+                self.call_exception_handler(
+                    "Exception in callback".into(),
+                    &["exception", "handle", "message"],
+                    Some(e),
+                    false,
+                );
+            }
+        }
+    }
+}
