@@ -549,7 +549,11 @@ fn check(
                     outln!("    replay: asyncspec check --impl {impl_} --python {python} {name}");
                 }
                 CaseOutcome::Checked {
-                    verdict: Verdict::Known { clauses, documented },
+                    verdict:
+                        Verdict::Known {
+                            clauses,
+                            documented,
+                        },
                 } => {
                     outln!(
                         "    known divergence ({}): asyncio's rules part at event #{}: {} instead of {}",
@@ -856,7 +860,11 @@ fn replay(
             ExitCode::SUCCESS
         }
         CaseOutcome::Checked {
-            verdict: Verdict::Known { clauses, documented },
+            verdict:
+                Verdict::Known {
+                    clauses,
+                    documented,
+                },
         } => {
             outln!(
                 "known divergence: the runtime's loop rules ({}) allow it; asyncio's do not:",

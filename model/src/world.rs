@@ -750,7 +750,9 @@ impl World {
         match self.profile.event_loop {
             EventLoop::Uvloop => self.uv_stop(),
             EventLoop::Asyncio | EventLoop::Rloop => {
-                self.cite(crate::cite!("asyncio.runners.loop_stop.after_current_batch"));
+                self.cite(crate::cite!(
+                    "asyncio.runners.loop_stop.after_current_batch"
+                ));
                 self.stopping = true
             }
         }

@@ -9,7 +9,7 @@ use asyncspec_model::{Profile, Scenario};
 use asyncspec_tests::{repo_root, scenario_files};
 
 fn render(scenario: &Scenario) -> String {
-    let mut groups: Vec<(Vec<&'static str>, String)> = Vec::new();
+    let mut groups: Vec<(Vec<String>, String)> = Vec::new();
     for profile in Profile::ALL {
         let text = match asyncspec_model::run(scenario, profile, &[]) {
             Ok(trace) => trace.to_text(true),
