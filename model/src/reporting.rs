@@ -42,6 +42,11 @@ impl World {
         context.sort();
         let exception = exc.map(|e| self.exc_view(e));
         self.cite(cite!("asyncio.reporting.handler.context_keys"));
+        if self.profile.event_loop == crate::profile::EventLoop::Rloop
+            && self.handler != HandlerSpec::Default
+        {
+            return self.rloop_call_custom_handler(floating);
+        }
         // Setting an invalid handler raised and left the handler as it was; the model
         // never stores `Invalid`, so it reports like the default.
         let custom = matches!(self.handler, HandlerSpec::Record | HandlerSpec::Raise);

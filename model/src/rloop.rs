@@ -16,6 +16,9 @@
 //! * an exception escaping a callback, BaseExceptions included, goes to the exception
 //!   handler; nothing escapes `run_forever`.
 
+use crate::scenario::HandlerSpec;
+use crate::trace::EventKind;
+use crate::value::Value;
 use crate::world::{Escaped, Handle, TimerAction, TimerId, World};
 
 impl World {
@@ -113,5 +116,26 @@ impl World {
                 );
             }
         }
+    }
+
+    /// rloop's `_exception_handler(context, handler)` with a custom handler: it calls
+    /// `handler(context)`, so a handler with asyncio's `(loop, context)` signature (the
+    /// adapter's is named `handler`), or a non-callable one, raises TypeError, and the
+    /// default handler reports that with the original context.
+    pub(crate) fn rloop_call_custom_handler(&mut self, floating: bool) {
+        self.cite(cite!("rloop.loop.exception_handler.called_with_context_only"));
+        let message = match self.handler {
+            HandlerSpec::Invalid => "'int' object is not callable",
+            _ => "handler() missing 1 required positional argument: 'context'",
+        };
+        let raised = self.new_exc("TypeError", vec![Value::Str(message.into())]);
+        let exception = Some(self.exc_view(raised));
+        self.emit(EventKind::Report {
+            message: "Unhandled error in exception handler".into(),
+            context: vec!["context".into(), "exception".into(), "message".into()],
+            exception,
+            handler: "default".into(),
+            floating,
+        });
     }
 }

@@ -28,6 +28,18 @@ class BadAwaitable:
         yield 42
 
 
+def _handler_for(interp):
+    """The scenario's custom exception handler, with the documented (loop, context)
+    signature. It is called `handler` so that a loop calling it wrongly fails with the
+    same message everywhere (rloop calls handler(context))."""
+
+    def handler(loop, context):
+        interp.custom_handler(context)
+
+    handler.__qualname__ = "handler"
+    return handler
+
+
 class Limit(BaseException):
     """The run hit a limit (deadlock, horizon): stop and report it."""
 
@@ -452,7 +464,7 @@ class Interp:
                 self.call("loop.set_exception_handler(42)", lambda: loop.set_exception_handler(42))
                 return None
             self.handler_mode = mode
-            loop.set_exception_handler(None if mode == "default" else self.custom_handler)
+            loop.set_exception_handler(None if mode == "default" else _handler_for(self))
             return None
         if op == "call_exception_handler":
             loop.call_exception_handler({"message": st["message"]})
@@ -513,7 +525,7 @@ class Interp:
             fields["exception"] = exc_view(exc)
         self.rec("report", **fields)
 
-    def custom_handler(self, loop, context):
+    def custom_handler(self, context):
         self.report(context, "custom")
         if self.handler_mode == "raise":
             raise RuntimeError("handler failed")

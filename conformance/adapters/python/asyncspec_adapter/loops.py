@@ -223,7 +223,27 @@ class _NativeClock:
         return release
 
 
-def _native_loop(base, unit_ns):
+_rloop_default = []
+
+
+def _observe_rloop_default_handler(loop, interp):
+    """rloop's call_exception_handler never calls loop.default_exception_handler: it
+    calls the module function rloop.exc._default_exception_handler (also for a custom
+    handler that failed). Observe that function instead, as the hook does elsewhere."""
+    import rloop.exc
+
+    if not _rloop_default:
+        _rloop_default.append(rloop.exc._default_exception_handler)
+    original = _rloop_default[0]
+
+    def default_exception_handler(context):
+        interp.report(context, "default")
+        original(context)
+
+    rloop.exc._default_exception_handler = default_exception_handler
+
+
+def _native_loop(base, unit_ns, observe=None):
     class VirtualNativeLoop(_NativeClock, _Hooks, base):
         _asyncspec_unit_ns = unit_ns
 
@@ -245,6 +265,8 @@ def _native_loop(base, unit_ns):
             self._asyncspec_clock_interp = interp
             self.add_reader(self._asyncspec_limit_fd, self._asyncspec_on_limit)
             self._asyncspec_init(interp, interrupts)
+            if observe is not None:
+                observe(self, interp)
 
     return VirtualNativeLoop
 
@@ -257,7 +279,7 @@ def _loop_class(kind):
     if kind == "rloop":
         import rloop
 
-        return _native_loop(rloop.RLoop, 1000)
+        return _native_loop(rloop.RLoop, 1000, _observe_rloop_default_handler)
     raise ValueError(f"unknown loop {kind!r} (asyncio, uvloop or rloop)")
 
 
