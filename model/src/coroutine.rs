@@ -1201,7 +1201,9 @@ impl World {
                 handler: crate::scenario::HandlerSpec::Invalid,
             } if self.profile.event_loop == crate::profile::EventLoop::Rloop => {
                 // rloop stores any object; it fails when the loop first reports.
-                self.cite(cite!("rloop.loop.exception_handler.called_with_context_only"));
+                self.cite(cite!(
+                    "rloop.loop.exception_handler.called_with_context_only"
+                ));
                 self.handler = crate::scenario::HandlerSpec::Invalid;
                 self.call_event("loop.set_exception_handler(42)".into(), &Ok(Value::None));
                 Exec::Next

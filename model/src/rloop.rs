@@ -123,7 +123,9 @@ impl World {
     /// adapter's is named `handler`), or a non-callable one, raises TypeError, and the
     /// default handler reports that with the original context.
     pub(crate) fn rloop_call_custom_handler(&mut self, floating: bool) {
-        self.cite(cite!("rloop.loop.exception_handler.called_with_context_only"));
+        self.cite(cite!(
+            "rloop.loop.exception_handler.called_with_context_only"
+        ));
         let message = match self.handler {
             HandlerSpec::Invalid => "'int' object is not callable",
             _ => "handler() missing 1 required positional argument: 'context'",

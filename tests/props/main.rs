@@ -111,3 +111,60 @@ fn branching_cancel_cycle_ends_at_the_first_deep_path() {
         );
     }
 }
+
+/// The loop profiles change only what their clauses say. uvloop's queued `stop()`
+/// runs one more batch (fuzz-11-1366: two tasks woken at the end of the run start
+/// before shutdown cancels the gathering task), which asyncio and rloop do not; and
+/// uvloop's millisecond timers fire main's sleep a batch later than asyncio's float
+/// timers do after blocking work (fuzz-7-296).
+#[test]
+fn loop_profiles_differ_where_their_clauses_say() {
+    use asyncspec_model::EventLoop;
+    let load = |name: &str| {
+        let path = asyncspec_tests::repo_root()
+            .join("conformance/regressions")
+            .join(name);
+        let text = std::fs::read_to_string(&path).expect("regression file is readable");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let s = v.get("scenario").cloned().unwrap_or(v);
+        asyncspec_model::Scenario::from_json(&s.to_string()).expect("scenario parses")
+    };
+    let texts = |scenario: &asyncspec_model::Scenario, profile: Profile| -> Vec<String> {
+        run(scenario, profile, &[])
+            .expect("the run completes")
+            .events
+            .iter()
+            .map(|e| {
+                let task = e.task.as_deref().unwrap_or("-");
+                format!("{task} {}", asyncspec_model::trace::describe(&e.kind))
+            })
+            .collect()
+    };
+    let position = |lines: &[String], needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no event containing {needle:?} in {lines:#?}"))
+    };
+    let stop = load("fuzz-11-1366.json");
+    for (event_loop, extra_batch) in [
+        (EventLoop::Asyncio, false),
+        (EventLoop::Uvloop, true),
+        (EventLoop::Rloop, false),
+    ] {
+        let lines = texts(&stop, Profile::Cpython311.on(event_loop));
+        let cancelled = position(
+            &lines,
+            "await asyncio.gather(c3()) !! asyncio.CancelledError",
+        );
+        let started = lines
+            .iter()
+            .position(|l| l.contains("t0#11") && l.contains("start"));
+        let ran_first = started.is_some_and(|s| s < cancelled);
+        assert_eq!(ran_first, extra_batch, "{event_loop:?}: {lines:#?}");
+    }
+    let timers = load("fuzz-7-296.json");
+    let asyncio = texts(&timers, Profile::Cpython311);
+    let uvloop = texts(&timers, Profile::Cpython311.on(EventLoop::Uvloop));
+    assert_ne!(asyncio, uvloop, "the millisecond clock changes this run");
+}
