@@ -254,8 +254,13 @@ class Interp:
 
     async def exec_stmt(self, st):
         op = st["op"]
+        if self.stopped:
+            # The run is over (a limit was recorded): no statement runs any more, so
+            # even a scenario that spawns tasks forever lets the loop fall idle and stop
+            # (uvloop and rloop have no selector hook to break out of the loop).
+            raise Limit("stopped")
         self.steps += 1
-        if self.steps > self.steps_max and not self.stopped:
+        if self.steps > self.steps_max:
             # The model counts callbacks too and stops sooner; this only keeps a
             # runaway scenario from hanging the adapter (the oracle calls such runs
             # inconclusive).
