@@ -84,8 +84,16 @@ impl World {
     /// After the run: every future still holding an unretrieved exception is collected
     /// and reported (`Future.__del__`), in creation order; pending tasks too.
     pub fn collect_garbage(&mut self) {
+        let kept_alive = match self.profile.event_loop {
+            crate::profile::EventLoop::Rloop => self.rloop_kept_alive(),
+            _ => Default::default(),
+        };
         for i in 0..self.futures.len() as u32 {
             let f = FutId(i);
+            if kept_alive.contains(&f) {
+                self.cite(cite!("rloop.loop.timers.keep_callbacks_alive"));
+                continue;
+            }
             let fut = self.fut(f).clone();
             let internal = self.is_task(f) && self.task(f).internal;
             if internal {

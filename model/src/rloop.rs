@@ -19,7 +19,7 @@
 use crate::scenario::HandlerSpec;
 use crate::trace::EventKind;
 use crate::value::Value;
-use crate::world::{Escaped, Handle, TimerAction, TimerId, World};
+use crate::world::{Callback, Escaped, FutId, Handle, TimerAction, TimerId, World};
 
 impl World {
     /// rloop's `_clock`: microseconds since the loop was made.
@@ -139,5 +139,43 @@ impl World {
             handler: "default".into(),
             floating,
         });
+    }
+
+    /// The futures a run's leftover timers keep alive for ever on rloop: its timer heap
+    /// is a Rust field the garbage collector cannot see, `cancel()` only sets a flag
+    /// (the callback stays referenced) and `close()` does not empty the heap, so what a
+    /// timer still in the heap at the end refers to is never freed, and is never
+    /// reported as "exception was never retrieved".
+    pub(crate) fn rloop_kept_alive(&self) -> std::collections::BTreeSet<FutId> {
+        let mut kept = std::collections::BTreeSet::new();
+        let mut keep_future = |w: &World, f: FutId, kept: &mut std::collections::BTreeSet<FutId>| {
+            kept.insert(f);
+            // A pending future's done callbacks reach the tasks they would wake.
+            for cb in &w.fut(f).callbacks {
+                if let Callback::Wakeup(t) = cb {
+                    kept.insert(*t);
+                }
+            }
+        };
+        for &id in &self.scheduled {
+            match &self.timers[id.0 as usize].action {
+                TimerAction::SetResultUnlessCancelled(f, _)
+                | TimerAction::ReleaseWaiter(f)
+                | TimerAction::WaitTimeout(f) => keep_future(self, *f, &mut kept),
+                TimerAction::TimeoutFire(cm) => {
+                    if let Some(t) = self.timeouts[cm.0 as usize].task {
+                        keep_future(self, t, &mut kept);
+                    }
+                }
+                TimerAction::AsCompletedTimeout(i) => {
+                    let state = &self.as_completed[*i];
+                    for f in state.todo.iter().chain(state.getters.iter()) {
+                        keep_future(self, *f, &mut kept);
+                    }
+                }
+                TimerAction::Sigint => {}
+            }
+        }
+        kept
     }
 }
