@@ -866,10 +866,19 @@ impl World {
                 Exec::Signal(Signal::Raising(e))
             }
             Stmt::Reraise => {
-                let handled = self
+                let own = self
                     .current
                     .and_then(|t| self.handling.get(&t))
                     .and_then(|s| s.last().copied());
+                // With none of its own, a coroutine sees the thread's: asyncio.run's
+                // `with Runner()` is handling run()'s exception while it shuts down.
+                let handled = own.or_else(|| {
+                    let outer = self.runner_exit_handling;
+                    if outer.is_some() {
+                        self.cite(cite!("asyncio.runners.shutdown.runs_inside_exit_handler"));
+                    }
+                    outer
+                });
                 match handled {
                     Some(e) => {
                         if self.exc_is(e, "asyncio.CancelledError") {

@@ -63,7 +63,11 @@ impl World {
         let outcome = self.runner_run(main);
         self.sigint_installed = false;
         if self.limit.is_none() {
+            // `with Runner() as runner: return runner.run(main)`: when run() raised,
+            // close() runs inside __exit__, i.e. while that exception is being handled.
+            self.runner_exit_handling = outcome.as_ref().err().copied();
             let closed = self.runner_close();
+            self.runner_exit_handling = None;
             if let Err(e) = closed {
                 // A BaseException escaping shutdown replaces the run's outcome.
                 self.finish(Err(e));

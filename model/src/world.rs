@@ -357,6 +357,10 @@ pub struct World {
     /// bare `raise` re-raises the last one, even from a coroutine awaited inside the
     /// handler (Python's exception state follows the await chain, not the frame).
     pub handling: BTreeMap<FutId, Vec<ExcId>>,
+    /// The exception `Runner.run` raised, while `Runner.__exit__` shuts the loop down:
+    /// the thread is handling it, so a bare `raise` in a task with no handled exception
+    /// of its own re-raises it.
+    pub runner_exit_handling: Option<ExcId>,
     /// Callbacks and statements executed.
     pub steps: u64,
     /// Nesting of `cancel()` calls (a task awaiting a gather that contains itself makes
@@ -415,6 +419,7 @@ impl World {
             tasks_created: 0,
             task_names: BTreeMap::new(),
             handling: BTreeMap::new(),
+            runner_exit_handling: None,
             steps: 0,
             cancel_depth: 0,
             limit: None,
