@@ -83,15 +83,22 @@ impl World {
 
     /// After the run: every future still holding an unretrieved exception is collected
     /// and reported (`Future.__del__`), in creation order; pending tasks too.
-    pub fn collect_garbage(&mut self) {
-        let kept_alive = match self.profile.event_loop {
-            crate::profile::EventLoop::Rloop => self.rloop_kept_alive(),
-            _ => Default::default(),
-        };
+    /// Whether collecting `f` makes a report (an unretrieved exception, or a task
+    /// still pending).
+    pub fn would_be_reported(&self, f: FutId) -> bool {
+        let fut = self.fut(f);
+        if self.is_task(f) && self.task(f).internal {
+            return false;
+        }
+        (fut.log_traceback && matches!(fut.state, FutState::Exception(_)))
+            || (fut.state == FutState::Pending && self.is_task(f))
+    }
+
+    /// `kept_alive`: futures the runtime never frees (see `rloop_kept_alive`).
+    pub fn collect_garbage(&mut self, kept_alive: &std::collections::BTreeSet<FutId>) {
         for i in 0..self.futures.len() as u32 {
             let f = FutId(i);
             if kept_alive.contains(&f) {
-                self.cite(cite!("rloop.loop.timers.keep_callbacks_alive"));
                 continue;
             }
             let fut = self.fut(f).clone();

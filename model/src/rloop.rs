@@ -148,16 +148,15 @@ impl World {
     /// reported as "exception was never retrieved".
     pub(crate) fn rloop_kept_alive(&self) -> std::collections::BTreeSet<FutId> {
         let mut kept = std::collections::BTreeSet::new();
-        let mut keep_future =
-            |w: &World, f: FutId, kept: &mut std::collections::BTreeSet<FutId>| {
-                kept.insert(f);
-                // A pending future's done callbacks reach the tasks they would wake.
-                for cb in &w.fut(f).callbacks {
-                    if let Callback::Wakeup(t) = cb {
-                        kept.insert(*t);
-                    }
+        let keep_future = |w: &World, f: FutId, kept: &mut std::collections::BTreeSet<FutId>| {
+            kept.insert(f);
+            // A pending future's done callbacks reach the tasks they would wake.
+            for cb in &w.fut(f).callbacks {
+                if let Callback::Wakeup(t) = cb {
+                    kept.insert(*t);
                 }
-            };
+            }
+        };
         for &id in &self.scheduled {
             match &self.timers[id.0 as usize].action {
                 TimerAction::SetResultUnlessCancelled(f, _)

@@ -85,9 +85,18 @@ impl World {
         if outcome.is_ok() {
             self.cite(cite!("asyncio.runners.run.returns_or_raises"));
         }
+        let kept_alive = match self.profile.event_loop {
+            crate::profile::EventLoop::Rloop => self.rloop_kept_alive(),
+            _ => Default::default(),
+        };
+        if kept_alive.iter().any(|&f| self.would_be_reported(f)) {
+            // Cited here so the rule lands on the run's last event: the reports it
+            // removes leave no event of their own.
+            self.cite(cite!("rloop.loop.timers.keep_callbacks_alive"));
+        }
         let outcome = self.outcome_of(&outcome);
         self.emit_for(None, EventKind::Finished { outcome });
-        self.collect_garbage();
+        self.collect_garbage(&kept_alive);
     }
 
     /// `Runner.run(main)`.

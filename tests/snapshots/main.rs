@@ -5,12 +5,20 @@
 //! differs from the others is shown separately, so version differences stand out.
 //! Update with `cargo insta review` after reading the diff against the cited clauses.
 
-use asyncspec_model::{Profile, Scenario};
+use asyncspec_model::{EventLoop, Profile, Scenario};
 use asyncspec_tests::{repo_root, scenario_files};
 
-fn render(scenario: &Scenario) -> String {
+/// Every CPython on every loop: scenarios under `loops/` show where loops differ.
+fn all_loops() -> Vec<Profile> {
+    Profile::ALL
+        .into_iter()
+        .flat_map(|p| [EventLoop::Asyncio, EventLoop::Uvloop, EventLoop::Rloop].map(|l| p.on(l)))
+        .collect()
+}
+
+fn render(scenario: &Scenario, profiles: &[Profile]) -> String {
     let mut groups: Vec<(Vec<String>, String)> = Vec::new();
-    for profile in Profile::ALL {
+    for &profile in profiles {
         let text = match asyncspec_model::run(scenario, profile, &[]) {
             Ok(trace) => trace.to_text(true),
             Err(e) => format!("error: {e}\n"),
@@ -49,7 +57,12 @@ fn scenario_traces_match_reviewed_snapshots() {
                 .with_extension("")
                 .to_string_lossy()
                 .replace(['/', '\\'], "__");
-            insta::assert_snapshot!(name, render(&scenario));
+            let profiles = if rel.starts_with("loops") {
+                all_loops()
+            } else {
+                Profile::ALL.to_vec()
+            };
+            insta::assert_snapshot!(name, render(&scenario, &profiles));
         }
     });
 }
@@ -60,7 +73,7 @@ fn same_scenario_same_trace_hash() {
     for file in scenario_files(&root) {
         let text = std::fs::read_to_string(&file).expect("readable");
         let scenario = Scenario::from_json(&text).expect("valid");
-        for profile in Profile::ALL {
+        for profile in all_loops() {
             let a = asyncspec_model::run(&scenario, profile, &[]).expect("runs");
             let b = asyncspec_model::run(&scenario, profile, &[]).expect("runs");
             assert_eq!(
