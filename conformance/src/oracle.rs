@@ -173,9 +173,25 @@ fn key(e: &Event, with_time_and_task: bool) -> String {
     let mut v = serde_json::to_value(&kind).unwrap_or_default();
     normalise_json(&mut v);
     if with_time_and_task {
-        format!("{:.9} {} {v}", e.time, e.task.as_deref().unwrap_or("-"))
+        format!("{:.9} {} {v}", e.time, task_key(e.task.as_deref()))
     } else {
         v.to_string()
+    }
+}
+
+/// A task's name as compared: asyncio's default names (`Task-N`) come from a
+/// process-wide counter (it depends on every task the process made before), so any
+/// default name matches any other.
+fn task_key(task: Option<&str>) -> &str {
+    match task {
+        None => "-",
+        Some(t)
+            if t.strip_prefix("Task-")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            "Task-N"
+        }
+        Some(t) => t,
     }
 }
 

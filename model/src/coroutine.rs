@@ -411,7 +411,7 @@ impl World {
             Target::Coro(c) => {
                 let frame = self.coroutine_frame(c);
                 let name = format!("{c}-{}", self.tasks_created + 1);
-                Ok(self.create_task(frame, Some(name), false))
+                self.spawn_task(frame, name)
             }
             Target::Var(v) => self.var_fut(v),
         }
@@ -750,11 +750,15 @@ impl World {
                     .clone()
                     .or_else(|| var.clone())
                     .unwrap_or_else(|| format!("{coro}-{}", self.tasks_created + 1));
-                let t = self.create_task(frame, Some(name), false);
-                if let Some(v) = var {
-                    self.vars.insert(v.clone(), Obj::Fut(t));
+                match self.spawn_task(frame, name) {
+                    Ok(t) => {
+                        if let Some(v) = var {
+                            self.vars.insert(v.clone(), Obj::Fut(t));
+                        }
+                        Exec::Next
+                    }
+                    Err(e) => Exec::Signal(Signal::Raising(e)),
                 }
-                Exec::Next
             }
             Stmt::Await { target, var } => {
                 let label = Self::target_label(target);
@@ -1229,6 +1233,23 @@ impl World {
                 );
                 self.call_event("loop.set_exception_handler(42)".into(), &Err(e));
                 Exec::Signal(Signal::Raising(e))
+            }
+            Stmt::SetEagerTaskFactory => {
+                let call = "loop.set_task_factory(asyncio.eager_task_factory)".to_string();
+                if self.profile.eager_task_factory_exists() {
+                    self.eager_tasks = true;
+                    self.call_event(call, &Ok(Value::None));
+                    Exec::Next
+                } else {
+                    let e = self.new_exc(
+                        "AttributeError",
+                        vec![Value::Str(
+                            "module 'asyncio' has no attribute 'eager_task_factory'".into(),
+                        )],
+                    );
+                    self.call_event(call, &Err(e));
+                    Exec::Signal(Signal::Raising(e))
+                }
             }
             Stmt::CallExceptionHandler { message } => {
                 self.cite(cite!(

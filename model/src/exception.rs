@@ -40,6 +40,7 @@ const BUILTIN_BASES: &[(&str, &[&str])] = &[
     ("RuntimeError", &["Exception"]),
     ("NotImplementedError", &["RuntimeError"]),
     ("NameError", &["Exception"]),
+    ("AttributeError", &["Exception"]),
     ("ValueError", &["Exception"]),
     ("TypeError", &["Exception"]),
     ("KeyError", &["LookupError"]),

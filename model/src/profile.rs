@@ -166,6 +166,11 @@ impl Profile {
         self.python >= Python::V312
     }
 
+    /// 3.12: `asyncio.eager_task_factory` exists (asyncio.tasks.eager_start.runs_synchronously).
+    pub fn eager_task_factory_exists(self) -> bool {
+        self.python >= Python::V312
+    }
+
     /// 3.13: TaskGroup.create_task closes the coroutine of a refused task
     /// (asyncio.taskgroups.create_task.inactive_closes_coro).
     pub fn task_group_closes_refused_coro(self) -> bool {

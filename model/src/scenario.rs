@@ -405,6 +405,9 @@ pub enum Stmt {
         /// Which handler.
         handler: HandlerSpec,
     },
+    /// `loop.set_task_factory(asyncio.eager_task_factory)` (3.12+; on 3.11 the name
+    /// does not exist).
+    SetEagerTaskFactory,
     /// `loop.call_exception_handler({'message': message})`.
     CallExceptionHandler {
         /// The context's message.

@@ -23,6 +23,19 @@ impl World {
     /// `loop.create_task(coro, name=name)`: the first step is scheduled with call_soon.
     /// Implements asyncio.tasks.create_task.scheduled_soon.
     pub fn create_task(&mut self, frame: Frame, name: Option<String>, internal: bool) -> FutId {
+        let t = self.new_task(frame, name, internal, false);
+        self.call_soon(Handle::Step(t, None));
+        t
+    }
+
+    /// `Task.__init__` up to scheduling: name, state, the trace's creation event.
+    fn new_task(
+        &mut self,
+        frame: Frame,
+        name: Option<String>,
+        internal: bool,
+        eager: bool,
+    ) -> FutId {
         self.tasks_created += 1;
         let name = name.unwrap_or_else(|| format!("Task-{}", self.tasks_created));
         // Names identify tasks in traces, so a reused name gets `#k` (k = how many tasks
@@ -46,11 +59,37 @@ impl World {
             internal,
         }));
         if !internal {
-            self.cite(cite!("asyncio.tasks.create_task.scheduled_soon"));
+            if eager {
+                self.cite(cite!("asyncio.tasks.eager_start.runs_synchronously"));
+            } else {
+                self.cite(cite!("asyncio.tasks.create_task.scheduled_soon"));
+            }
             self.emit(EventKind::TaskCreated { name });
         }
-        self.call_soon(Handle::Step(t, None));
         t
+    }
+
+    /// `loop.create_task(coro, name=name)` from running code: under the eager task
+    /// factory (3.12+) the new task's first step runs now, inside the caller's step, and
+    /// a task that returns or raises in it is never scheduled
+    /// (asyncio.tasks.eager_start.runs_synchronously). A KeyboardInterrupt or
+    /// SystemExit from that step leaves `create_task` in the caller.
+    pub fn spawn_task(&mut self, frame: Frame, name: String) -> Result<FutId, Escaped> {
+        if !(self.eager_tasks && self.loop_running) {
+            return Ok(self.create_task(frame, Some(name), false));
+        }
+        let t = self.new_task(frame, Some(name), false, true);
+        // The factory builds the task unnamed (`Task-N`); create_task names it after
+        // the factory returns, so the eager first step runs under the default name.
+        self.cite(cite!(
+            "asyncio.tasks.eager_start.default_name_during_first_step"
+        ));
+        let default_name = format!("Task-{}", self.tasks_created);
+        let given = std::mem::replace(&mut self.fut_mut(t).name, default_name);
+        let stepped = self.task_step(t, None);
+        self.fut_mut(t).name = given;
+        stepped?;
+        Ok(t)
     }
 
     /// Record a task's future becoming done (model bookkeeping).

@@ -66,7 +66,7 @@ impl World {
             ));
         }
         let frame = self.coroutine_frame(coro);
-        let t = self.create_task(frame, Some(name), false);
+        let t = self.spawn_task(frame, name)?;
         if self.profile.task_group_eager_done_check() {
             if self.done(t) {
                 self.task_group_on_task_done(tg, t);

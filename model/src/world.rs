@@ -361,6 +361,10 @@ pub struct World {
     /// the thread is handling it, so a bare `raise` in a task with no handled exception
     /// of its own re-raises it.
     pub runner_exit_handling: Option<ExcId>,
+    /// `loop.set_task_factory(asyncio.eager_task_factory)` was called.
+    pub eager_tasks: bool,
+    /// `loop.is_running()`.
+    pub loop_running: bool,
     /// Callbacks and statements executed.
     pub steps: u64,
     /// Nesting of `cancel()` calls (a task awaiting a gather that contains itself makes
@@ -420,6 +424,8 @@ impl World {
             task_names: BTreeMap::new(),
             handling: BTreeMap::new(),
             runner_exit_handling: None,
+            eager_tasks: false,
+            loop_running: false,
             steps: 0,
             cancel_depth: 0,
             limit: None,
@@ -743,11 +749,14 @@ impl World {
     /// `loop.run_forever()` until `stop()`: Ok when stopped, Err when a BaseException
     /// escaped a callback (KeyboardInterrupt, SystemExit), or a limit was reached.
     pub fn run_forever(&mut self) -> Result<(), Escaped> {
-        match self.profile.event_loop {
+        self.loop_running = true;
+        let ran = match self.profile.event_loop {
             EventLoop::Asyncio => self.asyncio_run_forever(),
             EventLoop::Uvloop => self.uv_run_forever(),
             EventLoop::Rloop => self.rloop_run_forever(),
-        }
+        };
+        self.loop_running = false;
+        ran
     }
 
     /// `loop.stop()`.

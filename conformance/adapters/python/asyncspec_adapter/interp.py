@@ -471,6 +471,15 @@ class Interp:
             self.handler_mode = mode
             loop.set_exception_handler(None if mode == "default" else _handler_for(self))
             return None
+        if op == "set_eager_task_factory":
+
+            def set_eager():
+                # The name is looked up as the program would: on 3.11 it is missing.
+                asyncio.eager_task_factory  # noqa: B018
+                loop._asyncspec_eager = True
+
+            self.call("loop.set_task_factory(asyncio.eager_task_factory)", set_eager)
+            return None
         if op == "call_exception_handler":
             loop.call_exception_handler({"message": st["message"]})
             return None

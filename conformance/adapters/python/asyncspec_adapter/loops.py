@@ -105,6 +105,10 @@ DeterministicTask.__qualname__ = "Task"
 
 
 def _task_factory(loop, coro, **kwargs):
+    # Under the scenario's eager task factory the adapter's own factory stays in place
+    # (it keeps task hashes deterministic) and asks for what eager_task_factory does.
+    if getattr(loop, "_asyncspec_eager", False):
+        kwargs["eager_start"] = True
     return DeterministicTask(coro, loop=loop, **kwargs)
 
 
