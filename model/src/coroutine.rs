@@ -431,7 +431,7 @@ impl World {
         }
     }
 
-    fn call_event(&mut self, call: String, r: &Result<Value, ExcId>) {
+    pub(crate) fn call_event(&mut self, call: String, r: &Result<Value, ExcId>) {
         let outcome = self.outcome_of(r);
         self.emit(EventKind::Call { call, outcome });
     }
@@ -724,6 +724,12 @@ impl World {
                     Err(e) => return Exec::Signal(Signal::Raising(e)),
                 }
             };
+        }
+        // cancel / done / cancelled / set_result on a concurrent future.
+        match self.concurrent_future_stmt(&stmts[index]) {
+            Some(Ok(())) => return Exec::Next,
+            Some(Err(e)) => return Exec::Signal(Signal::Raising(e)),
+            None => {}
         }
         match &stmts[index] {
             Stmt::Sleep { delay, result, var } => {
@@ -1234,6 +1240,26 @@ impl World {
                 self.call_event("loop.set_exception_handler(42)".into(), &Err(e));
                 Exec::Signal(Signal::Raising(e))
             }
+            Stmt::NewConcurrentFuture { var } => {
+                let cf = self.cf_new();
+                self.vars.insert(var.clone(), Obj::CFut(cf));
+                Exec::Next
+            }
+            Stmt::WrapFuture { cfuture, var } => match self.vars.get(cfuture) {
+                Some(Obj::CFut(cf)) => {
+                    let cf = *cf;
+                    let f = self.wrap_future(cf, var);
+                    self.vars.insert(var.clone(), Obj::Fut(f));
+                    Exec::Next
+                }
+                _ => {
+                    let e = self.new_exc(
+                        "NameError",
+                        vec![Value::Str(format!("name '{cfuture}' is not defined"))],
+                    );
+                    Exec::Signal(Signal::Raising(e))
+                }
+            },
             Stmt::SetEagerTaskFactory => {
                 let call = "loop.set_task_factory(asyncio.eager_task_factory)".to_string();
                 if self.profile.eager_task_factory_exists() {

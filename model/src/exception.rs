@@ -41,6 +41,7 @@ const BUILTIN_BASES: &[(&str, &[&str])] = &[
     ("NotImplementedError", &["RuntimeError"]),
     ("NameError", &["Exception"]),
     ("AttributeError", &["Exception"]),
+    ("concurrent.futures.InvalidStateError", &["Exception"]),
     ("ValueError", &["Exception"]),
     ("TypeError", &["Exception"]),
     ("KeyError", &["LookupError"]),

@@ -33,6 +33,7 @@ pub mod cancellation;
 pub mod composition;
 pub mod coroutine;
 pub mod exception;
+pub mod executors;
 pub mod future;
 pub mod heapq;
 pub mod profile;

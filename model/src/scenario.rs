@@ -405,6 +405,18 @@ pub enum Stmt {
         /// Which handler.
         handler: HandlerSpec,
     },
+    /// `var = concurrent.futures.Future()`.
+    NewConcurrentFuture {
+        /// Variable.
+        var: String,
+    },
+    /// `var = asyncio.wrap_future(cfuture)`.
+    WrapFuture {
+        /// The concurrent future's variable.
+        cfuture: String,
+        /// Variable for the asyncio future.
+        var: String,
+    },
     /// `loop.set_task_factory(asyncio.eager_task_factory)` (3.12+; on 3.11 the name
     /// does not exist).
     SetEagerTaskFactory,

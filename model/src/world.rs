@@ -79,6 +79,8 @@ pub enum Callback {
     RunUntilComplete,
     /// A scenario's `add_done_callback`.
     User(CallbackSpec, String),
+    /// `_chain_future`'s `_call_check_cancel` (wrap_future): cancel the source.
+    CheckCancel(crate::executors::CFutId),
 }
 
 /// What the loop runs.
@@ -94,6 +96,9 @@ pub enum Handle {
     Noop,
     /// uvloop's queued `Loop._stop` (its `stop()` is a callback).
     UvStop,
+    /// `_chain_future`'s `_set_state(destination, source)`, queued with
+    /// `call_soon_threadsafe` when a concurrent future finishes.
+    CopyState(FutId, crate::executors::CFutId),
 }
 
 /// A timer's callback.
@@ -292,6 +297,8 @@ pub enum Obj {
     Group(TgId),
     /// A plain value.
     Value(Value),
+    /// A `concurrent.futures.Future`.
+    CFut(crate::executors::CFutId),
 }
 
 /// How `run_forever` ended early: a BaseException escaped a callback.
@@ -329,6 +336,8 @@ pub struct World {
     pub excs: Vec<ExcObj>,
     /// Timeout objects.
     pub timeouts: Vec<TimeoutCm>,
+    /// `concurrent.futures.Future` objects.
+    pub cfutures: Vec<crate::executors::CFut>,
     /// Task groups.
     pub groups: Vec<TaskGroupState>,
     /// `asyncio.wait` states.
@@ -410,6 +419,7 @@ impl World {
             futures: Vec::new(),
             excs: Vec::new(),
             timeouts: Vec::new(),
+            cfutures: Vec::new(),
             groups: Vec::new(),
             waits: Vec::new(),
             as_completed: Vec::new(),
@@ -909,6 +919,7 @@ impl World {
             Handle::Timer(_) => "<TimerHandle>".into(),
             Handle::Noop => "<Handle>".into(),
             Handle::UvStop => "<Handle Loop._stop>".into(),
+            Handle::CopyState(..) => "<Handle _chain_future.<locals>._set_state>".into(),
         }
     }
 
@@ -923,6 +934,10 @@ impl World {
             Handle::Noop => Ok(()),
             Handle::UvStop => {
                 self.uv_stop_with(None);
+                Ok(())
+            }
+            Handle::CopyState(dest, cf) => {
+                self.cf_copy_state(dest, cf);
                 Ok(())
             }
         }
@@ -991,6 +1006,10 @@ impl World {
             }
             Callback::RunUntilComplete => {
                 self.run_until_complete_cb(f);
+                Ok(())
+            }
+            Callback::CheckCancel(cf) => {
+                self.cf_check_cancel(f, cf);
                 Ok(())
             }
             Callback::User(spec, target) => {

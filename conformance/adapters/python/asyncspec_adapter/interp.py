@@ -10,6 +10,7 @@ catch, mark, report, warning, log, callback, finished, limit.
 """
 
 import asyncio
+import concurrent.futures
 import builtins
 import gc
 import logging
@@ -85,6 +86,8 @@ def class_name(e):
     t = type(e)
     if t.__module__ == "asyncio.exceptions":
         return "asyncio." + t.__name__
+    if t.__module__ == "concurrent.futures._base":
+        return "concurrent.futures." + t.__name__
     return t.__name__
 
 
@@ -159,6 +162,10 @@ class Interp:
             return self.classes[name]
         if name.startswith("asyncio."):
             c = getattr(asyncio, name[len("asyncio."):], None)
+            if isinstance(c, type) and issubclass(c, BaseException):
+                return c
+        if name.startswith("concurrent.futures."):
+            c = getattr(concurrent.futures, name[len("concurrent.futures."):], None)
             if isinstance(c, type) and issubclass(c, BaseException):
                 return c
         c = getattr(builtins, name, None)
@@ -287,7 +294,8 @@ class Interp:
             f = self.var_fut(st["target"])
             msg = st.get("msg")
             text = f"{st['target']}.cancel({show_value(msg)})" if msg is not None else f"{st['target']}.cancel()"
-            self.call(text, lambda: f.cancel(msg))
+            # concurrent.futures.Future.cancel() takes no message.
+            self.call(text, (lambda: f.cancel(msg)) if msg is not None else f.cancel)
             return None
         if op == "cancelling":
             t = self.var_fut(st["task"])
@@ -470,6 +478,14 @@ class Interp:
                 return None
             self.handler_mode = mode
             loop.set_exception_handler(None if mode == "default" else _handler_for(self))
+            return None
+        if op == "new_concurrent_future":
+            self.vars[st["var"]] = ("fut", concurrent.futures.Future())
+            return None
+        if op == "wrap_future":
+            af = asyncio.wrap_future(self.var_fut(st["cfuture"]))
+            self.fut_names[id(af)] = st["var"]
+            self.vars[st["var"]] = ("fut", af)
             return None
         if op == "set_eager_task_factory":
 
