@@ -204,6 +204,7 @@ pub fn scenario_from(generator: Generator) -> impl Strategy<Value = Scenario> {
                 .map(|(i, b)| (coro_name(i), b))
                 .collect();
             Scenario {
+                prelude: Vec::new(),
                 name: "generated".into(),
                 description: String::new(),
                 format: SCENARIO_FORMAT,

@@ -10,8 +10,8 @@
 //! side through `call_soon_threadsafe`, the other way round directly.
 
 use crate::exception::ExcId;
-use crate::value::Value;
 use crate::scenario::{Query, Stmt};
+use crate::value::Value;
 use crate::world::{Callback, FutId, Handle, Obj, World};
 
 /// Index of a concurrent future.
@@ -66,7 +66,9 @@ impl World {
         match self.cfutures[cf.0 as usize].state {
             CfState::Cancelled => true,
             CfState::Result(_) | CfState::Exception(_) => {
-                self.cite(crate::cite!("concurrent_futures.future.cancel_running_fails"));
+                self.cite(crate::cite!(
+                    "concurrent_futures.future.cancel_running_fails"
+                ));
                 false
             }
             CfState::Pending => {
@@ -80,7 +82,9 @@ impl World {
     /// `cf.set_result(value)`; on a done future, `concurrent.futures.InvalidStateError`.
     pub fn cf_set_result(&mut self, cf: CFutId, value: Value) -> Result<(), ExcId> {
         if self.cf_done(cf) {
-            self.cite(crate::cite!("concurrent_futures.future.set_result_invalid_state"));
+            self.cite(crate::cite!(
+                "concurrent_futures.future.set_result_invalid_state"
+            ));
             let state = if self.cf_cancelled(cf) {
                 "CANCELLED_AND_NOTIFIED"
             } else {

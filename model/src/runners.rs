@@ -8,7 +8,7 @@
 use crate::coroutine::Frame;
 use crate::exception::ExcId;
 use crate::profile::Profile;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Stmt};
 use crate::trace::{EventKind, Trace, TRACE_FORMAT};
 use crate::value::Value;
 use crate::world::{Callback, Escaped, FutId, Obj, TimerAction, World};
@@ -42,7 +42,42 @@ pub fn run_world(
 }
 
 impl World {
+    /// The scenario's prelude: statements before `asyncio.run`, no loop running.
+    fn run_prelude(&mut self) {
+        let prelude = self.scenario.prelude.clone();
+        for st in &prelude {
+            match st {
+                Stmt::CreateTask { coro, .. } => {
+                    // `asyncio.create_task` starts with `events.get_running_loop()`; the
+                    // coroutine object is left unstarted, and warns when it is freed.
+                    self.cite(cite!("asyncio.tasks.create_task.no_running_loop"));
+                    let e = self.new_exc(
+                        "RuntimeError",
+                        vec![Value::Str("no running event loop".into())],
+                    );
+                    let outcome = self.outcome_of(&Err(e));
+                    self.emit_for(
+                        None,
+                        EventKind::Call {
+                            call: format!("asyncio.create_task({coro}())"),
+                            outcome,
+                        },
+                    );
+                    self.warn_never_awaited(None, coro);
+                }
+                Stmt::Mark { label } => self.emit_for(
+                    None,
+                    EventKind::Mark {
+                        label: label.clone(),
+                    },
+                ),
+                _ => {}
+            }
+        }
+    }
+
     fn run_main(&mut self) {
+        self.run_prelude();
         if self.debug && self.profile.event_loop == crate::profile::EventLoop::Rloop {
             // Runner(debug=True) calls loop.set_debug(True), which rloop ignores.
             self.cite(cite!("rloop.loop.debug.ignored"));

@@ -37,6 +37,10 @@ pub struct Scenario {
     /// Extra exception classes: name to base (`{"MyError": "ValueError"}`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exceptions: BTreeMap<String, String>,
+    /// Statements run before `asyncio.run`, with no event loop running, each on its
+    /// own (an exception is recorded and the next one runs): `create_task` and `mark`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prelude: Vec<Stmt>,
     /// The main coroutine's body (`asyncio.run(main())`).
     pub main: Block,
     /// Other coroutine functions by name.
@@ -526,6 +530,17 @@ impl Scenario {
             }
         }
         let mut problems = Vec::new();
+        for (i, st) in self.prelude.iter().enumerate() {
+            match st {
+                Stmt::CreateTask { coro, .. } if self.coroutine(coro).is_none() => {
+                    problems.push(format!("prelude[{i}]: unknown coroutine {coro:?}"))
+                }
+                Stmt::CreateTask { .. } | Stmt::Mark { .. } => {}
+                _ => problems.push(format!(
+                    "prelude[{i}]: only create_task and mark can run before asyncio.run"
+                )),
+            }
+        }
         self.validate_block("main", &self.main, &hierarchy, &mut problems);
         for (name, body) in &self.coroutines {
             if name == "main" {

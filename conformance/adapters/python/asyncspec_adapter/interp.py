@@ -562,6 +562,18 @@ class Interp:
 
     # ----- the run -------------------------------------------------------------------
 
+    def run_prelude(self):
+        """Statements before asyncio.run, no loop running; each on its own."""
+        for st in self.s.get("prelude") or []:
+            if st["op"] == "mark":
+                self.rec("mark", label=st["label"])
+            elif st["op"] == "create_task":
+                coro = st["coro"]
+                try:
+                    self.call(f"asyncio.create_task({coro}())", lambda: asyncio.create_task(self.make_coro(coro)))
+                except Exception:  # noqa: BLE001 - recorded by call(); the next statement runs
+                    pass
+
     def run(self):
         self.main_task = None
         debug = bool(self.s.get("debug", False))
@@ -592,6 +604,7 @@ class Interp:
         gc.disable()
         release = None
         try:
+            self.run_prelude()
             try:
                 with asyncio.Runner(debug=debug, loop_factory=factory) as runner:
                     v = runner.run(self.make_coro("main"))
