@@ -205,6 +205,7 @@ pub fn scenario_from(generator: Generator) -> impl Strategy<Value = Scenario> {
                 .collect();
             Scenario {
                 prelude: Vec::new(),
+                streams: Default::default(),
                 name: "generated".into(),
                 description: String::new(),
                 format: SCENARIO_FORMAT,

@@ -161,6 +161,7 @@ impl World {
                             class: "asyncio.CancelledError".into(),
                             args: vec![Value::Str(msg)],
                             group: Vec::new(),
+                            attrs: Default::default(),
                         })
                     }
                     FutState::Exception(e) => {

@@ -51,6 +51,15 @@ pub enum Frame {
         /// The future.
         fut: FutId,
     },
+    /// A `StreamReader` read.
+    StreamRead {
+        /// The reader's name.
+        reader: String,
+        /// Which read.
+        op: crate::streams::ReadOp,
+        /// Its locals.
+        progress: crate::streams::ReadProgress,
+    },
     /// `asyncio.sleep(delay, result)`.
     Sleep {
         /// Seconds.
@@ -303,6 +312,14 @@ impl World {
                 waiting,
             } => self.resume_task_group_exit(*tg, *exc, propagate, waiting, input),
             Frame::Wait { items, state } => self.resume_wait(items.clone(), state, input),
+            Frame::StreamRead {
+                reader,
+                op,
+                progress,
+            } => {
+                let (reader, op) = (reader.clone(), op.clone());
+                self.resume_stream_read(&reader, &op, progress, input)
+            }
             Frame::AsCompleted { state, getter } => self.resume_as_completed(*state, getter, input),
             Frame::BadYield { yielded } => match input {
                 Input::Start if !*yielded => {
@@ -386,6 +403,14 @@ impl World {
                 }
                 FrameOut::Raise(e)
             }
+        }
+    }
+
+    fn read_frame(reader: &str, op: crate::streams::ReadOp) -> Frame {
+        Frame::StreamRead {
+            reader: reader.to_string(),
+            op,
+            progress: Default::default(),
         }
     }
 
@@ -1239,6 +1264,41 @@ impl World {
                 );
                 self.call_event("loop.set_exception_handler(42)".into(), &Err(e));
                 Exec::Signal(Signal::Raising(e))
+            }
+            Stmt::Read { reader, n, var } => {
+                let label = format!("{reader}.read({n})");
+                let frame = Self::read_frame(reader, crate::streams::ReadOp::Read(*n));
+                await_expr(uf, label, var, frame)
+            }
+            Stmt::ReadExactly { reader, n, var } => {
+                let label = format!("{reader}.readexactly({n})");
+                let frame = Self::read_frame(reader, crate::streams::ReadOp::ReadExactly(*n));
+                await_expr(uf, label, var, frame)
+            }
+            Stmt::ReadUntil {
+                reader,
+                separator,
+                var,
+            } => {
+                let label = format!(
+                    "{reader}.readuntil({})",
+                    Value::Bytes {
+                        bytes: separator.clone()
+                    }
+                );
+                let sep = crate::value::bytes_of(separator).unwrap_or_default();
+                let frame = Self::read_frame(reader, crate::streams::ReadOp::ReadUntil(sep));
+                await_expr(uf, label, var, frame)
+            }
+            Stmt::ReadLine { reader, var } => {
+                let label = format!("{reader}.readline()");
+                let frame = Self::read_frame(reader, crate::streams::ReadOp::ReadLine);
+                await_expr(uf, label, var, frame)
+            }
+            Stmt::AtEof { reader } => {
+                let v = self.at_eof(reader);
+                self.call_event(format!("{reader}.at_eof()"), &Ok(Value::Bool(v)));
+                Exec::Next
             }
             Stmt::NewConcurrentFuture { var } => {
                 let cf = self.cf_new();

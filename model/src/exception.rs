@@ -24,6 +24,9 @@ pub struct ExcObj {
     pub cause: Option<ExcId>,
     /// For exception groups: the contained exceptions.
     pub group: Vec<ExcId>,
+    /// Attributes beyond `args` that decide what a handler sees
+    /// (`IncompleteReadError.partial`, `LimitOverrunError.consumed`).
+    pub attrs: std::collections::BTreeMap<String, Value>,
 }
 
 /// The built-in part of the hierarchy: class to its bases (most derived first).
@@ -179,6 +182,9 @@ pub struct ExcView {
     /// For groups, the members.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group: Vec<ExcView>,
+    /// Attributes beyond `args` (`partial`, `expected`, `consumed`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attrs: std::collections::BTreeMap<String, Value>,
 }
 
 impl fmt::Display for ExcView {
@@ -202,6 +208,12 @@ impl fmt::Display for ExcView {
                 write!(f, "{g}")?;
             }
             write!(f, "]")?;
+        }
+        for (i, (k, v)) in self.attrs.iter().enumerate() {
+            if i > 0 || !self.args.is_empty() || !self.group.is_empty() {
+                write!(f, ", ")?;
+            }
+            write!(f, "{k}={v}")?;
         }
         write!(f, ")")
     }

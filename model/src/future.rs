@@ -278,6 +278,7 @@ impl World {
                             class: "asyncio.CancelledError".into(),
                             args: Vec::new(),
                             group: Vec::new(),
+                            attrs: Default::default(),
                         },
                     },
                     FutState::Pending => Outcome::Value { value: Value::None },

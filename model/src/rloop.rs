@@ -173,7 +173,7 @@ impl World {
                         keep_future(self, *f, &mut kept);
                     }
                 }
-                TimerAction::Sigint => {}
+                TimerAction::Sigint | TimerAction::Deliver(..) => {}
             }
         }
         kept

@@ -94,6 +94,21 @@ impl World {
         for at in interrupts {
             self.call_at(at, TimerAction::Sigint);
         }
+        // The network's schedule, reader by reader in name order, each in time order.
+        let deliveries: Vec<(String, usize, f64)> = self
+            .scenario
+            .streams
+            .iter()
+            .flat_map(|(name, spec)| {
+                spec.deliveries
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, d)| (name.clone(), i, d.at))
+            })
+            .collect();
+        for (name, i, at) in deliveries {
+            self.call_at(at, TimerAction::Deliver(name, i));
+        }
         self.sigint_installed = true;
         let outcome = self.runner_run(main);
         self.sigint_installed = false;

@@ -46,6 +46,10 @@ pub struct Scenario {
     /// Other coroutine functions by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub coroutines: BTreeMap<String, Block>,
+    /// Stream readers by name, each fed by its delivery schedule (the simulated
+    /// network's output: what arrives when).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub streams: BTreeMap<String, StreamSpec>,
     /// KeyboardInterrupts delivered from outside (SIGINT) at virtual times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interrupts: Vec<Interrupt>,
@@ -56,6 +60,75 @@ pub struct Scenario {
 
 fn default_format() -> u32 {
     SCENARIO_FORMAT
+}
+
+/// A `StreamReader(limit=limit)` and what the network delivers to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSpec {
+    /// The reader's buffer limit (`asyncio.streams._DEFAULT_LIMIT` is 64 KiB).
+    #[serde(default = "default_stream_limit")]
+    pub limit: usize,
+    /// Deliveries in time order.
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
+}
+
+fn default_stream_limit() -> usize {
+    65536
+}
+
+/// One delivery at a virtual time: `{"at": 0.1, "kind": "data", "data": "abc"}`,
+/// `{"at": 0.2, "kind": "eof"}`, `{"at": 0.3, "kind": "reset"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// Virtual time in seconds.
+    pub at: f64,
+    /// What arrives.
+    pub kind: ArrivalKind,
+    /// The bytes of a `data` delivery (one char per byte, Latin-1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+}
+
+/// The kind of a delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrivalKind {
+    /// Bytes.
+    Data,
+    /// End of stream.
+    Eof,
+    /// Connection reset.
+    Reset,
+}
+
+impl Delivery {
+    /// What it brings.
+    pub fn arrival(&self) -> Arrival {
+        match self.kind {
+            ArrivalKind::Data => Arrival::Data {
+                data: self.data.clone().unwrap_or_default(),
+            },
+            ArrivalKind::Eof => Arrival::Eof,
+            ArrivalKind::Reset => Arrival::Reset,
+        }
+    }
+}
+
+/// What a delivery brings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arrival {
+    /// Bytes (one char per byte, Latin-1): `feed_data`.
+    Data {
+        /// The bytes.
+        data: String,
+    },
+    /// The peer closed its side: `feed_eof`.
+    Eof,
+    /// The connection was reset: `set_exception(ConnectionResetError(...))`.
+    Reset,
 }
 
 /// A SIGINT at a virtual time, as the user pressing Ctrl-C.
@@ -409,6 +482,52 @@ pub enum Stmt {
         /// Which handler.
         handler: HandlerSpec,
     },
+    /// `var = await reader.read(n)` (n = -1: until EOF).
+    Read {
+        /// The reader.
+        reader: String,
+        /// Byte count, or -1.
+        n: i64,
+        /// Variable for the result.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `var = await reader.readexactly(n)`.
+    #[serde(rename = "readexactly")]
+    ReadExactly {
+        /// The reader.
+        reader: String,
+        /// Byte count.
+        n: i64,
+        /// Variable for the result.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `var = await reader.readuntil(separator)`.
+    #[serde(rename = "readuntil")]
+    ReadUntil {
+        /// The reader.
+        reader: String,
+        /// The separator (Latin-1 chars).
+        separator: String,
+        /// Variable for the result.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `var = await reader.readline()`.
+    #[serde(rename = "readline")]
+    ReadLine {
+        /// The reader.
+        reader: String,
+        /// Variable for the result.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `reader.at_eof()`.
+    AtEof {
+        /// The reader.
+        reader: String,
+    },
     /// `var = concurrent.futures.Future()`.
     NewConcurrentFuture {
         /// Variable.
@@ -530,6 +649,35 @@ impl Scenario {
             }
         }
         let mut problems = Vec::new();
+        for (name, spec) in &self.streams {
+            if spec.limit == 0 {
+                problems.push(format!("streams.{name}: limit must be > 0"));
+            }
+            let mut last = 0.0;
+            let mut ended = false;
+            for (i, d) in spec.deliveries.iter().enumerate() {
+                let here = format!("streams.{name}.deliveries[{i}]");
+                if !d.at.is_finite() || d.at < last {
+                    problems.push(format!("{here}: times must be finite, >= 0 and in order"));
+                }
+                last = d.at;
+                if (d.kind == ArrivalKind::Data) != d.data.is_some() {
+                    problems.push(format!("{here}: a data delivery has `data`; eof and reset have none"));
+                }
+                match &d.arrival() {
+                    Arrival::Data { data } => {
+                        if crate::value::bytes_of(data).is_none() {
+                            problems.push(format!("{here}: data must be bytes (chars up to U+00FF)"));
+                        }
+                        if ended {
+                            problems.push(format!("{here}: data after eof (feed_data after feed_eof)"));
+                        }
+                    }
+                    Arrival::Eof => ended = true,
+                    Arrival::Reset => {}
+                }
+            }
+        }
         for (i, st) in self.prelude.iter().enumerate() {
             match st {
                 Stmt::CreateTask { coro, .. } if self.coroutine(coro).is_none() => {
@@ -577,6 +725,22 @@ impl Scenario {
                 }
             };
             match stmt {
+                Stmt::Read { reader, .. }
+                | Stmt::ReadExactly { reader, .. }
+                | Stmt::ReadLine { reader, .. }
+                | Stmt::AtEof { reader }
+                    if !self.streams.contains_key(reader) =>
+                {
+                    problems.push(format!("{here}: unknown stream reader {reader:?} (declare it under \"streams\")"));
+                }
+                Stmt::ReadUntil { reader, separator, .. } => {
+                    if !self.streams.contains_key(reader) {
+                        problems.push(format!("{here}: unknown stream reader {reader:?} (declare it under \"streams\")"));
+                    }
+                    if crate::value::bytes_of(separator).is_none() {
+                        problems.push(format!("{here}: separator must be bytes (chars up to U+00FF)"));
+                    }
+                }
                 Stmt::Sleep { delay, .. } => delay_ok(*delay, problems),
                 Stmt::Block { seconds } if !seconds.is_finite() || *seconds < 0.0 => {
                     problems.push(format!("{here}: block seconds must be finite and >= 0"));

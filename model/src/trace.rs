@@ -145,6 +145,14 @@ pub enum EventKind {
     },
     /// Model bookkeeping: a timeout's deadline passed.
     TimeoutExpired,
+    /// The network delivered to a stream reader (`feed_data`, `feed_eof`, or
+    /// `set_exception` for a reset), from the scenario's delivery schedule.
+    Delivered {
+        /// The reader's name.
+        reader: String,
+        /// `data b'...'`, `eof` or `reset`.
+        what: String,
+    },
 }
 
 impl EventKind {
@@ -227,6 +235,7 @@ pub fn describe(kind: &EventKind) -> String {
     match kind {
         EventKind::Start => "start".into(),
         EventKind::Mark { label } => format!("mark {label}"),
+        EventKind::Delivered { reader, what } => format!("{reader} <- {what}"),
         EventKind::Call { call, outcome } => format!("{call} {outcome}"),
         EventKind::Raise { exc } => format!("raise {exc}"),
         EventKind::Catch { exc } => format!("except {exc}"),

@@ -116,6 +116,8 @@ pub enum TimerAction {
     AsCompletedTimeout(usize),
     /// The SIGINT from a scenario's interrupt.
     Sigint,
+    /// The network's delivery `index` to the named reader.
+    Deliver(String, usize),
 }
 
 /// A timer handle: `TimerHandle(when, callback)`.
@@ -336,6 +338,8 @@ pub struct World {
     pub excs: Vec<ExcObj>,
     /// Timeout objects.
     pub timeouts: Vec<TimeoutCm>,
+    /// Stream readers by name.
+    pub readers: BTreeMap<String, crate::streams::ReaderState>,
     /// `concurrent.futures.Future` objects.
     pub cfutures: Vec<crate::executors::CFut>,
     /// Task groups.
@@ -404,6 +408,17 @@ impl World {
     ) -> Result<World, String> {
         let hierarchy = Hierarchy::with_user_classes(&scenario.exceptions)?;
         let debug = scenario.debug;
+        let readers = scenario
+                .streams
+                .iter()
+                .map(|(name, spec)| {
+                    let state = crate::streams::ReaderState {
+                        limit: spec.limit,
+                        ..Default::default()
+                    };
+                    (name.clone(), state)
+                })
+                .collect();
         Ok(World {
             profile,
             scenario,
@@ -420,6 +435,7 @@ impl World {
             excs: Vec::new(),
             timeouts: Vec::new(),
             cfutures: Vec::new(),
+            readers,
             groups: Vec::new(),
             waits: Vec::new(),
             as_completed: Vec::new(),
@@ -504,6 +520,7 @@ impl World {
             args,
             cause: None,
             group: Vec::new(),
+            attrs: Default::default(),
         });
         ExcId(self.excs.len() as u32 - 1)
     }
@@ -515,6 +532,7 @@ impl World {
             class: obj.class.clone(),
             args: obj.args.clone(),
             group: obj.group.iter().map(|g| self.exc_view(*g)).collect(),
+            attrs: obj.attrs.clone(),
         }
     }
 
@@ -966,6 +984,11 @@ impl World {
                 Ok(())
             }
             TimerAction::Sigint => self.on_sigint(),
+            TimerAction::Deliver(reader, i) => {
+                let arrival = self.scenario.streams[&reader].deliveries[i].arrival();
+                self.stream_deliver(&reader, &arrival);
+                Ok(())
+            }
         }
     }
 

@@ -94,6 +94,8 @@ def class_name(e):
 def value_json(v):
     if v is None or isinstance(v, (bool, int, str)):
         return v
+    if isinstance(v, (bytes, bytearray)):
+        return {"bytes": bytes(v).decode("latin-1")}
     if isinstance(v, float):
         return v
     if isinstance(v, (list, tuple, set)):
@@ -103,10 +105,21 @@ def value_json(v):
     return repr(v)
 
 
+# Attributes beyond args that decide what a handler sees.
+_EXC_ATTRS = {
+    "IncompleteReadError": ("partial", "expected"),
+    "LimitOverrunError": ("consumed",),
+}
+
+
 def exc_view(e):
     if isinstance(e, BaseExceptionGroup):
         return {"class": class_name(e), "args": [e.message], "group": [exc_view(x) for x in e.exceptions]}
-    return {"class": class_name(e), "args": [value_json(a) for a in e.args]}
+    view = {"class": class_name(e), "args": [value_json(a) for a in e.args]}
+    names = _EXC_ATTRS.get(type(e).__name__, ())
+    if names:
+        view["attrs"] = {n: value_json(getattr(e, n)) for n in names}
+    return view
 
 
 class Interp:
@@ -131,6 +144,7 @@ class Interp:
             self.classes[name] = type(name, (self.cls(base),), {})
         self.loop = None
         self.end_time = 0.0
+        self.readers = {}
 
     # ----- recording ----------------------------------------------------------------
 
@@ -479,6 +493,23 @@ class Interp:
             self.handler_mode = mode
             loop.set_exception_handler(None if mode == "default" else _handler_for(self))
             return None
+        if op in ("read", "readexactly", "readuntil", "readline"):
+            name = st["reader"]
+            r = self.readers[name]
+            if op == "read":
+                label, make = f"{name}.read({st['n']})", lambda: r.read(st["n"])
+            elif op == "readexactly":
+                label, make = f"{name}.readexactly({st['n']})", lambda: r.readexactly(st["n"])
+            elif op == "readuntil":
+                sep = st["separator"].encode("latin-1")
+                label, make = f"{name}.readuntil({sep!r})", lambda: r.readuntil(sep)
+            else:
+                label, make = f"{name}.readline()", r.readline
+            return await self.await_expr(label, st.get("var"), make)
+        if op == "at_eof":
+            r = self.readers[st["reader"]]
+            self.call(f"{st['reader']}.at_eof()", r.at_eof)
+            return None
         if op == "new_concurrent_future":
             self.vars[st["var"]] = ("fut", concurrent.futures.Future())
             return None
@@ -559,6 +590,32 @@ class Interp:
         self.report(context, "custom")
         if self.handler_mode == "raise":
             raise RuntimeError("handler failed")
+
+    # ----- the network ---------------------------------------------------------------
+
+    def start_streams(self, loop):
+        """Make the readers and schedule the network's deliveries (in memory: the
+        bytes are handed to the reader at their virtual times), reader by reader in
+        name order, each in time order, as the model does."""
+        for name in sorted(self.s.get("streams") or {}):
+            spec = self.s["streams"][name]
+            reader = asyncio.StreamReader(limit=int(spec.get("limit", 65536)), loop=loop)
+            self.readers[name] = reader
+            for d in spec.get("deliveries") or []:
+                loop.call_at(float(d["at"]), self.deliver, name, reader, d)
+
+    def deliver(self, name, reader, d):
+        kind = d["kind"]
+        if kind == "data":
+            data = d["data"].encode("latin-1")
+            self.rec("delivered", reader=name, what=f"data {data!r}")
+            reader.feed_data(data)
+        elif kind == "eof":
+            self.rec("delivered", reader=name, what="eof")
+            reader.feed_eof()
+        else:
+            self.rec("delivered", reader=name, what="reset")
+            reader.set_exception(ConnectionResetError("Connection reset by peer"))
 
     # ----- the run -------------------------------------------------------------------
 

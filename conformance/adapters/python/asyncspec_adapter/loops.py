@@ -144,6 +144,7 @@ class _Hooks:
             self._asyncspec_interp.main_task = task
             for at in self._asyncspec_interrupts:
                 self.call_at(at, _raise_sigint)
+            self._asyncspec_interp.start_streams(self)
         return task
 
     def create_future(self):

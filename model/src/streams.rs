@@ -1,0 +1,414 @@
+//! `asyncio.StreamReader`: its buffer, EOF, the transport's exception, and the reads
+//! that wait for data. Chapter: `specs/asyncio/streams.toml`.
+//!
+//! Transcribes `Lib/asyncio/streams.py` (3.11-3.13 agree for one separator):
+//! `feed_data`, `feed_eof`, `set_exception`, `_wakeup_waiter`, `_wait_for_data`,
+//! `read`, `readexactly`, `readuntil`, `readline`, `at_eof`. A read is a coroutine
+//! frame ([`Frame::StreamRead`]) that runs its checks, and when it must wait parks on
+//! the reader's single waiter future; the network's deliveries (the scenario's
+//! schedule, see `sim/`) arrive as timer callbacks at their virtual times.
+
+use crate::coroutine::{Frame, FrameOut, Input};
+use crate::exception::ExcId;
+use crate::scenario::Arrival;
+use crate::trace::EventKind;
+use crate::value::Value;
+use crate::world::{FutId, World};
+
+/// One reader's state (`StreamReader` fields).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReaderState {
+    /// `_buffer`.
+    pub buffer: Vec<u8>,
+    /// `_eof`.
+    pub eof: bool,
+    /// `_waiter`: the future a read waits on.
+    pub waiter: Option<FutId>,
+    /// `_exception`: set by the transport (a reset).
+    pub exception: Option<ExcId>,
+    /// `_limit`.
+    pub limit: usize,
+}
+
+/// Which read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadOp {
+    /// `read(n)`; n < 0 reads to EOF in blocks of `limit`.
+    Read(i64),
+    /// `readexactly(n)`.
+    ReadExactly(i64),
+    /// `readuntil(separator)`.
+    ReadUntil(Vec<u8>),
+    /// `readline()`: `readuntil(b'\n')` with its two `except` clauses.
+    ReadLine,
+}
+
+/// Where a read is: its locals across waits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadProgress {
+    /// Past the opening checks (of the current inner `read` for `read(-1)`).
+    pub started: bool,
+    /// Waiting on the reader's waiter.
+    pub waiting: bool,
+    /// `readuntil`'s `offset`.
+    pub offset: usize,
+    /// `read(-1)`'s blocks so far.
+    pub blocks: Vec<u8>,
+}
+
+/// What a read does next.
+enum Step {
+    Return(Vec<u8>),
+    Raise(ExcId),
+    Wait(&'static str),
+}
+
+impl World {
+    fn reader(&self, name: &str) -> &ReaderState {
+        &self.readers[name]
+    }
+
+    fn reader_mut(&mut self, name: &str) -> &mut ReaderState {
+        self.readers.get_mut(name).expect("readers are validated")
+    }
+
+    /// A delivery from the schedule, at its time.
+    pub(crate) fn stream_deliver(&mut self, name: &str, arrival: &Arrival) {
+        let what = match arrival {
+            Arrival::Data { data } => {
+                format!("data {}", Value::Bytes { bytes: data.clone() })
+            }
+            Arrival::Eof => "eof".into(),
+            Arrival::Reset => "reset".into(),
+        };
+        match arrival {
+            Arrival::Data { data } => {
+                let bytes = crate::value::bytes_of(data).unwrap_or_default();
+                self.feed_data(name, &bytes);
+            }
+            Arrival::Eof => self.feed_eof(name),
+            Arrival::Reset => {
+                let e = self.new_exc(
+                    "ConnectionResetError",
+                    vec![Value::Str("Connection reset by peer".into())],
+                );
+                self.reader_set_exception(name, e);
+            }
+        }
+        // Recorded after the reader took it, so the rules it ran are cited on it; the
+        // woken read resumes only in a later callback.
+        self.emit_for(
+            None,
+            EventKind::Delivered {
+                reader: name.into(),
+                what,
+            },
+        );
+    }
+
+    /// `feed_data(data)`: empty data does nothing.
+    fn feed_data(&mut self, name: &str, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.cite(cite!("asyncio.streams.reader.data_wakes_waiter"));
+        self.reader_mut(name).buffer.extend_from_slice(data);
+        self.wakeup_waiter(name);
+    }
+
+    /// `feed_eof()`.
+    fn feed_eof(&mut self, name: &str) {
+        self.cite(cite!("asyncio.streams.reader.eof_wakes_waiter"));
+        self.reader_mut(name).eof = true;
+        self.wakeup_waiter(name);
+    }
+
+    /// `set_exception(exc)`: later reads raise it; a waiting read gets it now.
+    fn reader_set_exception(&mut self, name: &str, e: ExcId) {
+        self.cite(cite!("asyncio.streams.reader.exception_raised_by_reads"));
+        let r = self.reader_mut(name);
+        r.exception = Some(e);
+        if let Some(w) = r.waiter.take() {
+            if !self.cancelled(w) {
+                self.future_set_exception(w, e);
+            }
+        }
+    }
+
+    /// `_wakeup_waiter()`.
+    fn wakeup_waiter(&mut self, name: &str) {
+        if let Some(w) = self.reader_mut(name).waiter.take() {
+            if !self.cancelled(w) {
+                self.future_set_result(w, Value::None);
+            }
+        }
+    }
+
+    /// `at_eof()`.
+    pub(crate) fn at_eof(&mut self, name: &str) -> bool {
+        self.cite(cite!("asyncio.streams.at_eof.buffer_empty_and_eof"));
+        let r = self.reader(name);
+        r.eof && r.buffer.is_empty()
+    }
+
+    /// Take the first `n` bytes of the buffer.
+    fn take(&mut self, name: &str, n: usize) -> Vec<u8> {
+        let buf = &mut self.reader_mut(name).buffer;
+        let n = n.min(buf.len());
+        buf.drain(..n).collect()
+    }
+
+    fn incomplete_read(&mut self, partial: Vec<u8>, expected: Option<i64>) -> ExcId {
+        let shown = expected.map_or("undefined".to_string(), |n| n.to_string());
+        let e = self.new_exc(
+            "asyncio.IncompleteReadError",
+            vec![Value::Str(format!(
+                "{} bytes read on a total of {shown} expected bytes",
+                partial.len()
+            ))],
+        );
+        let attrs = &mut self.excs[e.0 as usize].attrs;
+        attrs.insert("partial".into(), Value::from_bytes(&partial));
+        attrs.insert("expected".into(), expected.map_or(Value::None, Value::Int));
+        e
+    }
+
+    fn limit_overrun(&mut self, message: &str, consumed: usize) -> ExcId {
+        let e = self.new_exc("asyncio.LimitOverrunError", vec![Value::Str(message.into())]);
+        self.excs[e.0 as usize]
+            .attrs
+            .insert("consumed".into(), Value::Int(consumed as i64));
+        e
+    }
+
+    /// Resume a read frame.
+    pub(crate) fn resume_stream_read(
+        &mut self,
+        name: &str,
+        op: &ReadOp,
+        p: &mut ReadProgress,
+        input: Input,
+    ) -> FrameOut {
+        if p.waiting {
+            // `_wait_for_data`'s `finally: self._waiter = None`.
+            p.waiting = false;
+            self.reader_mut(name).waiter = None;
+        }
+        if let Input::Throw(e) = input {
+            // The reset's exception, or a cancellation: the buffer is left as it is.
+            if self.exc_is(e, "asyncio.CancelledError") {
+                self.cite(cite!("asyncio.streams.reader.cancelled_wait_keeps_buffer"));
+            }
+            return FrameOut::Raise(e);
+        }
+        let step = match op {
+            ReadOp::Read(n) => self.read_step(name, *n, p),
+            ReadOp::ReadExactly(n) => self.readexactly_step(name, *n, p),
+            ReadOp::ReadUntil(sep) => self.readuntil_step(name, sep, p),
+            ReadOp::ReadLine => self.readline_step(name, p),
+        };
+        match step {
+            Step::Return(data) => FrameOut::Return(Value::from_bytes(&data)),
+            Step::Raise(e) => FrameOut::Raise(e),
+            Step::Wait(func) => {
+                // `_wait_for_data(func_name)`.
+                if self.reader(name).waiter.is_some() {
+                    self.cite(cite!("asyncio.streams.reader.concurrent_read_runtime_error"));
+                    let e = self.new_exc(
+                        "RuntimeError",
+                        vec![Value::Str(format!(
+                            "{func}() called while another coroutine is already waiting for incoming data"
+                        ))],
+                    );
+                    return FrameOut::Raise(e);
+                }
+                let w = self.new_future("waiter");
+                self.reader_mut(name).waiter = Some(w);
+                p.waiting = true;
+                FrameOut::Push(Frame::AwaitFuture { fut: w })
+            }
+        }
+    }
+
+    /// `read(n)`.
+    fn read_step(&mut self, name: &str, n: i64, p: &mut ReadProgress) -> Step {
+        if n < 0 {
+            return self.read_all_step(name, p);
+        }
+        if !p.started {
+            p.started = true;
+            if let Some(e) = self.reader(name).exception {
+                return Step::Raise(e);
+            }
+            if n == 0 {
+                self.cite(cite!("asyncio.streams.read.zero"));
+                return Step::Return(Vec::new());
+            }
+            let r = self.reader(name);
+            if r.buffer.is_empty() && !r.eof {
+                return Step::Wait("read");
+            }
+        }
+        let data = self.take(name, n as usize);
+        if data.is_empty() {
+            self.cite(cite!("asyncio.streams.read.eof_empty"));
+        } else {
+            self.cite(cite!("asyncio.streams.read.up_to_n"));
+        }
+        Step::Return(data)
+    }
+
+    /// `read(-1)`: `read(self._limit)` until it returns b'', joined.
+    fn read_all_step(&mut self, name: &str, p: &mut ReadProgress) -> Step {
+        self.cite(cite!("asyncio.streams.read.all_until_eof"));
+        loop {
+            if !p.started {
+                // A fresh inner read(limit): its opening checks.
+                p.started = true;
+                if let Some(e) = self.reader(name).exception {
+                    return Step::Raise(e);
+                }
+                let r = self.reader(name);
+                if r.buffer.is_empty() && !r.eof {
+                    return Step::Wait("read");
+                }
+            }
+            let limit = self.reader(name).limit;
+            let block = self.take(name, limit);
+            p.started = false;
+            if block.is_empty() {
+                return Step::Return(std::mem::take(&mut p.blocks));
+            }
+            p.blocks.extend(block);
+        }
+    }
+
+    /// `readexactly(n)`.
+    fn readexactly_step(&mut self, name: &str, n: i64, p: &mut ReadProgress) -> Step {
+        if !p.started {
+            p.started = true;
+            if n < 0 {
+                self.cite(cite!("asyncio.streams.readexactly.negative_value_error"));
+                return Step::Raise(self.new_exc(
+                    "ValueError",
+                    vec![Value::Str("readexactly size can not be less than zero".into())],
+                ));
+            }
+            if let Some(e) = self.reader(name).exception {
+                return Step::Raise(e);
+            }
+            if n == 0 {
+                self.cite(cite!("asyncio.streams.readexactly.zero"));
+                return Step::Return(Vec::new());
+            }
+        }
+        let n = n as usize;
+        if self.reader(name).buffer.len() < n {
+            if self.reader(name).eof {
+                self.cite(cite!("asyncio.streams.readexactly.eof_before_n"));
+                let partial = std::mem::take(&mut self.reader_mut(name).buffer);
+                return Step::Raise(self.incomplete_read(partial, Some(n as i64)));
+            }
+            return Step::Wait("readexactly");
+        }
+        self.cite(cite!("asyncio.streams.readexactly.returns_n"));
+        Step::Return(self.take(name, n))
+    }
+
+    /// `readuntil(separator)`.
+    fn readuntil_step(&mut self, name: &str, sep: &[u8], p: &mut ReadProgress) -> Step {
+        if !p.started {
+            p.started = true;
+            if sep.is_empty() {
+                self.cite(cite!("asyncio.streams.readuntil.empty_separator_value_error"));
+                return Step::Raise(self.new_exc(
+                    "ValueError",
+                    vec![Value::Str("Separator should be at least one-byte string".into())],
+                ));
+            }
+            if let Some(e) = self.reader(name).exception {
+                return Step::Raise(e);
+            }
+            p.offset = 0;
+        }
+        let limit = self.reader(name).limit;
+        let isep = loop {
+            let buf = &self.reader(name).buffer;
+            let buflen = buf.len();
+            if buflen - p.offset.min(buflen) >= sep.len() {
+                if let Some(i) = find(buf, sep, p.offset) {
+                    break i;
+                }
+                p.offset = buflen + 1 - sep.len();
+                if p.offset > limit {
+                    self.cite(cite!("asyncio.streams.readuntil.limit_overrun_keeps_buffer"));
+                    let consumed = p.offset;
+                    return Step::Raise(self.limit_overrun(
+                        "Separator is not found, and chunk exceed the limit",
+                        consumed,
+                    ));
+                }
+            }
+            if self.reader(name).eof {
+                self.cite(cite!("asyncio.streams.readuntil.eof_incomplete_resets_buffer"));
+                let chunk = std::mem::take(&mut self.reader_mut(name).buffer);
+                return Step::Raise(self.incomplete_read(chunk, None));
+            }
+            return Step::Wait("readuntil");
+        };
+        if isep > limit {
+            self.cite(cite!("asyncio.streams.readuntil.limit_overrun_keeps_buffer"));
+            return Step::Raise(
+                self.limit_overrun("Separator is found, but chunk is longer than limit", isep),
+            );
+        }
+        self.cite(cite!("asyncio.streams.readuntil.consumes_separator"));
+        Step::Return(self.take(name, isep + sep.len()))
+    }
+
+    /// `readline()`: an IncompleteReadError returns its partial line; a
+    /// LimitOverrunError drops the line (or the whole buffer) and becomes ValueError.
+    fn readline_step(&mut self, name: &str, p: &mut ReadProgress) -> Step {
+        match self.readuntil_step(name, b"\n", p) {
+            Step::Raise(e) if self.exc_is(e, "asyncio.IncompleteReadError") => {
+                let partial = match self.excs[e.0 as usize].attrs.get("partial") {
+                    Some(Value::Bytes { bytes }) => crate::value::bytes_of(bytes).unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                if partial.is_empty() {
+                    self.cite(cite!("asyncio.streams.readline.eof_empty"));
+                } else {
+                    self.cite(cite!("asyncio.streams.readline.partial_at_eof"));
+                }
+                Step::Return(partial)
+            }
+            Step::Raise(e) if self.exc_is(e, "asyncio.LimitOverrunError") => {
+                self.cite(cite!("asyncio.streams.readline.overrun_value_error"));
+                let consumed = match self.excs[e.0 as usize].attrs.get("consumed") {
+                    Some(Value::Int(c)) => *c as usize,
+                    _ => 0,
+                };
+                let message = self.excs[e.0 as usize].args.first().cloned();
+                let buf = &mut self.reader_mut(name).buffer;
+                if buf.get(consumed) == Some(&b'\n') {
+                    buf.drain(..consumed + 1);
+                } else {
+                    buf.clear();
+                }
+                Step::Raise(self.new_exc("ValueError", message.into_iter().collect()))
+            }
+            other => other,
+        }
+    }
+}
+
+/// `bytearray.find(sub, start)`.
+fn find(hay: &[u8], needle: &[u8], start: usize) -> Option<usize> {
+    if start > hay.len() {
+        return None;
+    }
+    hay[start..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + start)
+}
