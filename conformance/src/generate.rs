@@ -268,3 +268,37 @@ pub fn case_tree(
         .expect("the strategy always generates");
     Box::new(tree)
 }
+
+/// A reader's part of a scenario from the simulated network's schedule (times in
+/// whole milliseconds become seconds; bytes become Latin-1 text).
+pub fn stream_spec(
+    deliveries: &[asyncspec_sim::network::Delivery],
+    limit: usize,
+) -> asyncspec_model::scenario::StreamSpec {
+    use asyncspec_model::scenario::{ArrivalKind, Delivery};
+    use asyncspec_sim::network::Arrival;
+    let deliveries = deliveries
+        .iter()
+        .map(|d| {
+            let at = d.at_ms as f64 / 1000.0;
+            match &d.what {
+                Arrival::Data(bytes) => Delivery {
+                    at,
+                    kind: ArrivalKind::Data,
+                    data: Some(bytes.iter().map(|&b| b as char).collect()),
+                },
+                Arrival::Eof => Delivery {
+                    at,
+                    kind: ArrivalKind::Eof,
+                    data: None,
+                },
+                Arrival::Reset => Delivery {
+                    at,
+                    kind: ArrivalKind::Reset,
+                    data: None,
+                },
+            }
+        })
+        .collect();
+    asyncspec_model::scenario::StreamSpec { limit, deliveries }
+}

@@ -94,20 +94,16 @@ impl World {
         for at in interrupts {
             self.call_at(at, TimerAction::Sigint);
         }
-        // The network's schedule, reader by reader in name order, each in time order.
-        let deliveries: Vec<(String, usize, f64)> = self
+        // The network's schedule: each reader's first delivery, in name order. Each
+        // delivery schedules the next (see `stream_deliver`).
+        let first: Vec<(String, f64)> = self
             .scenario
             .streams
             .iter()
-            .flat_map(|(name, spec)| {
-                spec.deliveries
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, d)| (name.clone(), i, d.at))
-            })
+            .filter_map(|(name, spec)| spec.deliveries.first().map(|d| (name.clone(), d.at)))
             .collect();
-        for (name, i, at) in deliveries {
-            self.call_at(at, TimerAction::Deliver(name, i));
+        for (name, at) in first {
+            self.call_at(at, TimerAction::Deliver(name, 0));
         }
         self.sigint_installed = true;
         let outcome = self.runner_run(main);

@@ -662,15 +662,19 @@ impl Scenario {
                 }
                 last = d.at;
                 if (d.kind == ArrivalKind::Data) != d.data.is_some() {
-                    problems.push(format!("{here}: a data delivery has `data`; eof and reset have none"));
+                    problems.push(format!(
+                        "{here}: a data delivery has `data`; eof and reset have none"
+                    ));
                 }
                 match &d.arrival() {
                     Arrival::Data { data } => {
                         if crate::value::bytes_of(data).is_none() {
-                            problems.push(format!("{here}: data must be bytes (chars up to U+00FF)"));
+                            problems
+                                .push(format!("{here}: data must be bytes (chars up to U+00FF)"));
                         }
                         if ended {
-                            problems.push(format!("{here}: data after eof (feed_data after feed_eof)"));
+                            problems
+                                .push(format!("{here}: data after eof (feed_data after feed_eof)"));
                         }
                     }
                     Arrival::Eof => ended = true,
@@ -731,14 +735,20 @@ impl Scenario {
                 | Stmt::AtEof { reader }
                     if !self.streams.contains_key(reader) =>
                 {
-                    problems.push(format!("{here}: unknown stream reader {reader:?} (declare it under \"streams\")"));
+                    problems.push(format!(
+                        "{here}: unknown stream reader {reader:?} (declare it under \"streams\")"
+                    ));
                 }
-                Stmt::ReadUntil { reader, separator, .. } => {
+                Stmt::ReadUntil {
+                    reader, separator, ..
+                } => {
                     if !self.streams.contains_key(reader) {
                         problems.push(format!("{here}: unknown stream reader {reader:?} (declare it under \"streams\")"));
                     }
                     if crate::value::bytes_of(separator).is_none() {
-                        problems.push(format!("{here}: separator must be bytes (chars up to U+00FF)"));
+                        problems.push(format!(
+                            "{here}: separator must be bytes (chars up to U+00FF)"
+                        ));
                     }
                 }
                 Stmt::Sleep { delay, .. } => delay_ok(*delay, problems),

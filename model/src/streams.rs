@@ -72,11 +72,33 @@ impl World {
         self.readers.get_mut(name).expect("readers are validated")
     }
 
-    /// A delivery from the schedule, at its time.
-    pub(crate) fn stream_deliver(&mut self, name: &str, arrival: &Arrival) {
+    /// Delivery `i` of a reader's schedule, at its time. The next one is scheduled
+    /// only now, so a reader's arrivals stay in order even at equal times (equal
+    /// deadlines are not first-in first-out in asyncio's timer heap); a connection
+    /// delivers in order.
+    pub(crate) fn stream_deliver_nth(&mut self, name: &str, i: usize) {
+        let deliveries = &self.scenario.streams[name].deliveries;
+        let arrival = deliveries[i].arrival();
+        let next = deliveries.get(i + 1).map(|d| d.at);
+        self.stream_deliver(name, &arrival);
+        if let Some(at) = next {
+            self.call_at(
+                at,
+                crate::world::TimerAction::Deliver(name.to_string(), i + 1),
+            );
+        }
+    }
+
+    /// One arrival.
+    fn stream_deliver(&mut self, name: &str, arrival: &Arrival) {
         let what = match arrival {
             Arrival::Data { data } => {
-                format!("data {}", Value::Bytes { bytes: data.clone() })
+                format!(
+                    "data {}",
+                    Value::Bytes {
+                        bytes: data.clone()
+                    }
+                )
             }
             Arrival::Eof => "eof".into(),
             Arrival::Reset => "reset".into(),
@@ -174,7 +196,10 @@ impl World {
     }
 
     fn limit_overrun(&mut self, message: &str, consumed: usize) -> ExcId {
-        let e = self.new_exc("asyncio.LimitOverrunError", vec![Value::Str(message.into())]);
+        let e = self.new_exc(
+            "asyncio.LimitOverrunError",
+            vec![Value::Str(message.into())],
+        );
         self.excs[e.0 as usize]
             .attrs
             .insert("consumed".into(), Value::Int(consumed as i64));
@@ -213,7 +238,9 @@ impl World {
             Step::Wait(func) => {
                 // `_wait_for_data(func_name)`.
                 if self.reader(name).waiter.is_some() {
-                    self.cite(cite!("asyncio.streams.reader.concurrent_read_runtime_error"));
+                    self.cite(cite!(
+                        "asyncio.streams.reader.concurrent_read_runtime_error"
+                    ));
                     let e = self.new_exc(
                         "RuntimeError",
                         vec![Value::Str(format!(
@@ -291,7 +318,9 @@ impl World {
                 self.cite(cite!("asyncio.streams.readexactly.negative_value_error"));
                 return Step::Raise(self.new_exc(
                     "ValueError",
-                    vec![Value::Str("readexactly size can not be less than zero".into())],
+                    vec![Value::Str(
+                        "readexactly size can not be less than zero".into(),
+                    )],
                 ));
             }
             if let Some(e) = self.reader(name).exception {
@@ -320,10 +349,14 @@ impl World {
         if !p.started {
             p.started = true;
             if sep.is_empty() {
-                self.cite(cite!("asyncio.streams.readuntil.empty_separator_value_error"));
+                self.cite(cite!(
+                    "asyncio.streams.readuntil.empty_separator_value_error"
+                ));
                 return Step::Raise(self.new_exc(
                     "ValueError",
-                    vec![Value::Str("Separator should be at least one-byte string".into())],
+                    vec![Value::Str(
+                        "Separator should be at least one-byte string".into(),
+                    )],
                 ));
             }
             if let Some(e) = self.reader(name).exception {
@@ -341,7 +374,9 @@ impl World {
                 }
                 p.offset = buflen + 1 - sep.len();
                 if p.offset > limit {
-                    self.cite(cite!("asyncio.streams.readuntil.limit_overrun_keeps_buffer"));
+                    self.cite(cite!(
+                        "asyncio.streams.readuntil.limit_overrun_keeps_buffer"
+                    ));
                     let consumed = p.offset;
                     return Step::Raise(self.limit_overrun(
                         "Separator is not found, and chunk exceed the limit",
@@ -350,14 +385,18 @@ impl World {
                 }
             }
             if self.reader(name).eof {
-                self.cite(cite!("asyncio.streams.readuntil.eof_incomplete_resets_buffer"));
+                self.cite(cite!(
+                    "asyncio.streams.readuntil.eof_incomplete_resets_buffer"
+                ));
                 let chunk = std::mem::take(&mut self.reader_mut(name).buffer);
                 return Step::Raise(self.incomplete_read(chunk, None));
             }
             return Step::Wait("readuntil");
         };
         if isep > limit {
-            self.cite(cite!("asyncio.streams.readuntil.limit_overrun_keeps_buffer"));
+            self.cite(cite!(
+                "asyncio.streams.readuntil.limit_overrun_keeps_buffer"
+            ));
             return Step::Raise(
                 self.limit_overrun("Separator is found, but chunk is longer than limit", isep),
             );
@@ -372,7 +411,9 @@ impl World {
         match self.readuntil_step(name, b"\n", p) {
             Step::Raise(e) if self.exc_is(e, "asyncio.IncompleteReadError") => {
                 let partial = match self.excs[e.0 as usize].attrs.get("partial") {
-                    Some(Value::Bytes { bytes }) => crate::value::bytes_of(bytes).unwrap_or_default(),
+                    Some(Value::Bytes { bytes }) => {
+                        crate::value::bytes_of(bytes).unwrap_or_default()
+                    }
                     _ => Vec::new(),
                 };
                 if partial.is_empty() {

@@ -70,7 +70,11 @@ pub fn bytes_of(s: &str) -> Option<Vec<u8>> {
 
 /// Python's `repr(bytes)`: single quotes unless the data has `'` and no `"`.
 fn bytes_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = format!("b{quote}");
     for c in s.chars() {
         match c {

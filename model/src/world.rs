@@ -409,16 +409,16 @@ impl World {
         let hierarchy = Hierarchy::with_user_classes(&scenario.exceptions)?;
         let debug = scenario.debug;
         let readers = scenario
-                .streams
-                .iter()
-                .map(|(name, spec)| {
-                    let state = crate::streams::ReaderState {
-                        limit: spec.limit,
-                        ..Default::default()
-                    };
-                    (name.clone(), state)
-                })
-                .collect();
+            .streams
+            .iter()
+            .map(|(name, spec)| {
+                let state = crate::streams::ReaderState {
+                    limit: spec.limit,
+                    ..Default::default()
+                };
+                (name.clone(), state)
+            })
+            .collect();
         Ok(World {
             profile,
             scenario,
@@ -985,8 +985,7 @@ impl World {
             }
             TimerAction::Sigint => self.on_sigint(),
             TimerAction::Deliver(reader, i) => {
-                let arrival = self.scenario.streams[&reader].deliveries[i].arrival();
-                self.stream_deliver(&reader, &arrival);
+                self.stream_deliver_nth(&reader, i);
                 Ok(())
             }
         }

@@ -168,3 +168,127 @@ fn loop_profiles_differ_where_their_clauses_say() {
     let uvloop = texts(&timers, Profile::Cpython311.on(EventLoop::Uvloop));
     assert_ne!(asyncio, uvloop, "the millisecond clock changes this run");
 }
+
+/// A peer's bytes over a generated link (chunking, latency, a stall), ending in EOF,
+/// and a reader that reads them with a random mix of reads, then `read(-1)`.
+fn stream_scenario() -> impl Strategy<Value = (asyncspec_model::Scenario, Vec<u8>)> {
+    use asyncspec_model::scenario::Stmt;
+    use asyncspec_sim::network::{schedule, End, Link, Stall, Write};
+    let message = prop::collection::vec(prop::sample::select(b"ab\n".to_vec()), 0..40);
+    let read = prop_oneof![
+        (1i64..8).prop_map(|n| Stmt::Read {
+            reader: "r".into(),
+            n,
+            var: None
+        }),
+        (1i64..8).prop_map(|n| Stmt::ReadExactly {
+            reader: "r".into(),
+            n,
+            var: None
+        }),
+        Just(Stmt::ReadUntil {
+            reader: "r".into(),
+            separator: "\n".into(),
+            var: None
+        }),
+        Just(Stmt::ReadLine {
+            reader: "r".into(),
+            var: None
+        }),
+    ];
+    (
+        message,
+        1usize..4,
+        0u64..20,
+        1usize..6,
+        prop::option::of((0u64..30, 1u64..50)),
+        any::<u64>(),
+        prop::collection::vec(read, 0..6),
+    )
+        .prop_map(|(message, parts, latency, max_chunk, stall, seed, reads)| {
+            // The message in `parts` writes, 7 ms apart.
+            let size = message.len().div_ceil(parts).max(1);
+            let writes: Vec<Write> = message
+                .chunks(size)
+                .enumerate()
+                .map(|(i, c)| Write {
+                    at_ms: 7 * i as u64,
+                    data: c.to_vec(),
+                })
+                .collect();
+            let link = Link {
+                latency_min_ms: 0,
+                latency_max_ms: latency,
+                max_chunk,
+            };
+            let stalls: Vec<Stall> = stall
+                .map(|(from, len)| Stall {
+                    from_ms: from,
+                    until_ms: from + len,
+                })
+                .into_iter()
+                .collect();
+            let mut choices = asyncspec_sim::seed::Choices::new(seed);
+            let deliveries = schedule(&mut choices, &link, &writes, &stalls, End::Eof);
+            // Each read inside a try that lets an IncompleteReadError through to the
+            // trace (its `partial` carries the bytes), then everything left.
+            let mut main: Vec<Stmt> = reads
+                .into_iter()
+                .map(|st| Stmt::Try {
+                    body: vec![st].into(),
+                    handlers: vec![asyncspec_model::scenario::Handler {
+                        class: "asyncio.IncompleteReadError".into(),
+                        name: None,
+                        body: Vec::new().into(),
+                    }],
+                    orelse: None,
+                    finally: None,
+                })
+                .collect();
+            main.push(Stmt::Read {
+                reader: "r".into(),
+                n: -1,
+                var: None,
+            });
+            let json = serde_json::json!({
+                "name": "stream_conservation",
+                "streams": {"r": generate::stream_spec(&deliveries, 65536)},
+                "main": main,
+            });
+            let s =
+                asyncspec_model::Scenario::from_json(&json.to_string()).expect("valid scenario");
+            (s, message)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// No byte is lost, duplicated or reordered: what the reads returned, plus what
+    /// each IncompleteReadError carried as `partial`, in trace order, is exactly what
+    /// the peer sent; and the schedule delivered exactly that too.
+    #[test]
+    fn stream_bytes_are_conserved((s, message) in stream_scenario(), p in profile()) {
+        use asyncspec_model::trace::Outcome;
+        use asyncspec_model::value::{bytes_of, Value};
+        let t = run(&s, p, &[]).expect("valid");
+        let mut read = Vec::new();
+        let mut delivered = Vec::new();
+        for e in &t.events {
+            match &e.kind {
+                EventKind::Resume { outcome: Outcome::Value { value: Value::Bytes { bytes } }, .. } => {
+                    read.extend(bytes_of(bytes).expect("bytes"));
+                }
+                EventKind::Resume { outcome: Outcome::Raised { exc }, .. } => {
+                    if let Some(Value::Bytes { bytes }) = exc.attrs.get("partial") {
+                        read.extend(bytes_of(bytes).expect("bytes"));
+                    }
+                }
+                EventKind::Delivered { what, .. } => delivered.push(what.clone()),
+                _ => {}
+            }
+        }
+        prop_assert_eq!(&read, &message, "trace: {}", t.to_text(false));
+        prop_assert_eq!(delivered.last().map(String::as_str), Some("eof"));
+    }
+}

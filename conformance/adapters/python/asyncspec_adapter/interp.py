@@ -601,10 +601,14 @@ class Interp:
             spec = self.s["streams"][name]
             reader = asyncio.StreamReader(limit=int(spec.get("limit", 65536)), loop=loop)
             self.readers[name] = reader
-            for d in spec.get("deliveries") or []:
-                loop.call_at(float(d["at"]), self.deliver, name, reader, d)
+            deliveries = spec.get("deliveries") or []
+            if deliveries:
+                loop.call_at(float(deliveries[0]["at"]), self.deliver, name, reader, deliveries, 0)
 
-    def deliver(self, name, reader, d):
+    def deliver(self, name, reader, deliveries, i):
+        """Delivery i; it schedules the next, so a reader's arrivals stay in order
+        even at equal times (asyncio's timer heap is not first-in first-out)."""
+        d = deliveries[i]
         kind = d["kind"]
         if kind == "data":
             data = d["data"].encode("latin-1")
@@ -616,6 +620,8 @@ class Interp:
         else:
             self.rec("delivered", reader=name, what="reset")
             reader.set_exception(ConnectionResetError("Connection reset by peer"))
+        if i + 1 < len(deliveries):
+            self.loop.call_at(float(deliveries[i + 1]["at"]), self.deliver, name, reader, deliveries, i + 1)
 
     # ----- the run -------------------------------------------------------------------
 
