@@ -149,6 +149,10 @@ pub enum Generator {
     /// they get past their first lookup: finds more, and finds mutations the plain
     /// generator rarely reaches.
     Bound,
+    /// Programs that read two streams fed by the simulated network (chunking,
+    /// latency, stalls, EOF, reset or neither), with tasks, cancels and timeouts
+    /// around the reads.
+    Streams,
 }
 
 impl Generator {
@@ -157,7 +161,10 @@ impl Generator {
         match word {
             "plain" => Ok(Generator::Plain),
             "bound" => Ok(Generator::Bound),
-            other => Err(format!("unknown generator {other:?} (plain or bound)")),
+            "streams" => Ok(Generator::Streams),
+            other => Err(format!(
+                "unknown generator {other:?} (plain, bound or streams)"
+            )),
         }
     }
 }
@@ -168,15 +175,16 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
 }
 
 /// A whole scenario.
-pub fn scenario_from(generator: Generator) -> impl Strategy<Value = Scenario> {
+pub fn scenario_from(generator: Generator) -> BoxedStrategy<Scenario> {
     let preludes = match generator {
         Generator::Plain => 0usize..1,
         Generator::Bound => 0usize..3,
+        Generator::Streams => return stream_scenario().boxed(),
     };
     let coroutines: Vec<BoxedStrategy<Rc<[Stmt]>>> =
         (0..COROUTINES).map(|i| block(Some(i), 1, 1..5)).collect();
-    (block(None, 2, 1..7), coroutines, any::<bool>(), preludes).prop_map(
-        |(body, bodies, debug, prelude)| {
+    (block(None, 2, 1..7), coroutines, any::<bool>(), preludes)
+        .prop_map(|(body, bodies, debug, prelude)| {
             // Most statements name a variable: a prelude binds some, so that programs get
             // past their first lookup and reach the interesting interleavings.
             let mut main: Vec<Stmt> = Vec::new();
@@ -219,8 +227,222 @@ pub fn scenario_from(generator: Generator) -> impl Strategy<Value = Scenario> {
                     horizon_secs: 1_000.0,
                 },
             }
-        },
+        })
+        .boxed()
+}
+
+const READERS: &[&str] = &["r", "s"];
+const STREAM_CAUGHT: &[&str] = &[
+    "asyncio.IncompleteReadError",
+    "asyncio.LimitOverrunError",
+    "ValueError",
+    "ConnectionResetError",
+    "RuntimeError",
+    "asyncio.CancelledError",
+    "TimeoutError",
+    "Exception",
+];
+
+/// A read, or one of the plain statements around reads.
+fn stream_leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
+    let reader = || pick(READERS);
+    let later = owner.map_or(0, |o| o + 1);
+    let mut options: Vec<(u32, BoxedStrategy<Stmt>)> = vec![
+        (
+            3,
+            (reader(), -1i64..8)
+                .prop_map(|(reader, n)| Stmt::Read {
+                    reader,
+                    n,
+                    var: None,
+                })
+                .boxed(),
+        ),
+        (
+            3,
+            (reader(), -1i64..8)
+                .prop_map(|(reader, n)| Stmt::ReadExactly {
+                    reader,
+                    n,
+                    var: None,
+                })
+                .boxed(),
+        ),
+        (
+            2,
+            (reader(), prop::sample::select(&["\n", "ab", ""][..]))
+                .prop_map(|(reader, sep)| Stmt::ReadUntil {
+                    reader,
+                    separator: sep.to_string(),
+                    var: None,
+                })
+                .boxed(),
+        ),
+        (
+            2,
+            reader()
+                .prop_map(|reader| Stmt::ReadLine { reader, var: None })
+                .boxed(),
+        ),
+        (
+            1,
+            reader().prop_map(|reader| Stmt::AtEof { reader }).boxed(),
+        ),
+        (
+            1,
+            prop::sample::select(&[0.0, 0.01, 0.05, 0.2][..])
+                .prop_map(|delay| Stmt::Sleep {
+                    delay,
+                    result: Value::None,
+                    var: None,
+                })
+                .boxed(),
+        ),
+        (
+            2,
+            pick(TASK_VARS)
+                .prop_map(|target| Stmt::Cancel { target, msg: None })
+                .boxed(),
+        ),
+        (
+            2,
+            pick(TASK_VARS)
+                .prop_map(|v| Stmt::Await {
+                    target: Target::Var(v),
+                    var: None,
+                })
+                .boxed(),
+        ),
+    ];
+    if later < COROUTINES {
+        let coro = (later..COROUTINES).prop_map(coro_name);
+        options.push((
+            3,
+            (coro.clone(), pick(TASK_VARS))
+                .prop_map(|(coro, var)| Stmt::CreateTask {
+                    coro,
+                    var: Some(var),
+                    name: None,
+                })
+                .boxed(),
+        ));
+        options.push((
+            2,
+            (coro, prop::sample::select(&[0.0, 0.02, 0.1][..]))
+                .prop_map(|(c, t)| Stmt::WaitFor {
+                    target: Target::Coro(c),
+                    timeout: Some(t),
+                    var: None,
+                })
+                .boxed(),
+        ));
+    }
+    prop::strategy::Union::new_weighted(options).boxed()
+}
+
+fn stream_block(
+    owner: Option<usize>,
+    depth: u32,
+    len: std::ops::Range<usize>,
+) -> BoxedStrategy<Rc<[Stmt]>> {
+    let one = if depth == 0 {
+        stream_leaf(owner)
+    } else {
+        let handler = (pick(STREAM_CAUGHT), stream_block(owner, depth - 1, 0..2)).prop_map(
+            |(class, body)| Handler {
+                class,
+                name: None,
+                body,
+            },
+        );
+        prop_oneof![
+            4 => stream_leaf(owner),
+            2 => (stream_block(owner, depth - 1, 1..3), prop::collection::vec(handler, 1..3))
+                .prop_map(|(body, handlers)| Stmt::Try { body, handlers, orelse: None, finally: None }),
+        ]
+        .boxed()
+    };
+    prop::collection::vec(one, len).prop_map(Rc::from).boxed()
+}
+
+/// One reader's network: a short message in up to three writes, a link, maybe a
+/// stall, and how it ends (EOF, reset, or still open).
+fn network() -> impl Strategy<Value = asyncspec_model::scenario::StreamSpec> {
+    use asyncspec_sim::network::{schedule, End, Link, Stall, Write};
+    let message = prop::collection::vec(prop::sample::select(b"ab\n".to_vec()), 0..24);
+    (
+        message,
+        1usize..4,
+        0u64..60,
+        1usize..6,
+        prop::option::of((0u64..80, 1u64..150)),
+        prop::sample::select(vec![End::Eof, End::Reset, End::Open]),
+        prop::sample::select(vec![4usize, 65536]),
+        any::<u64>(),
     )
+        .prop_map(
+            |(message, parts, latency, max_chunk, stall, end, limit, seed)| {
+                let size = message.len().div_ceil(parts).max(1);
+                let writes: Vec<Write> = message
+                    .chunks(size)
+                    .enumerate()
+                    .map(|(i, c)| Write {
+                        at_ms: 20 * i as u64,
+                        data: c.to_vec(),
+                    })
+                    .collect();
+                let link = Link {
+                    latency_min_ms: 0,
+                    latency_max_ms: latency,
+                    max_chunk,
+                };
+                let stalls: Vec<Stall> = stall
+                    .map(|(from, len)| Stall {
+                        from_ms: from,
+                        until_ms: from + len,
+                    })
+                    .into_iter()
+                    .collect();
+                let mut choices = asyncspec_sim::seed::Choices::new(seed);
+                let deliveries = schedule(&mut choices, &link, &writes, &stalls, end);
+                stream_spec(&deliveries, limit)
+            },
+        )
+}
+
+/// A scenario of the streams generator: readers `r` and `s`.
+fn stream_scenario() -> impl Strategy<Value = Scenario> {
+    let coroutines: Vec<BoxedStrategy<Rc<[Stmt]>>> = (0..COROUTINES)
+        .map(|i| stream_block(Some(i), 1, 1..4))
+        .collect();
+    (
+        stream_block(None, 1, 1..7),
+        coroutines,
+        network(),
+        network(),
+    )
+        .prop_map(|(main, bodies, r, s)| Scenario {
+            prelude: Vec::new(),
+            streams: [("r".to_string(), r), ("s".to_string(), s)]
+                .into_iter()
+                .collect(),
+            name: "generated".into(),
+            description: String::new(),
+            format: SCENARIO_FORMAT,
+            debug: false,
+            exceptions: BTreeMap::new(),
+            main,
+            coroutines: bodies
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| (coro_name(i), b))
+                .collect(),
+            interrupts: Vec::new(),
+            limits: Limits {
+                steps_max: 20_000,
+                horizon_secs: 1_000.0,
+            },
+        })
 }
 
 /// The same `n` scenarios for a seed, every time (for benchmarks and fixed-seed runs).

@@ -138,7 +138,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Scenario generator: plain, or bound (programs start with some variables bound).
+        /// Scenario generator: plain; bound (programs start with some variables bound);
+        /// streams (reads of two streams fed by the simulated network, with faults).
         #[arg(long, default_value = "plain")]
         generator: String,
     },
@@ -157,7 +158,7 @@ enum Command {
         /// Case number in that run.
         #[arg(long, requires = "seed")]
         case: Option<u64>,
-        /// The generator that run used (plain or bound).
+        /// The generator that run used (plain, bound or streams).
         #[arg(long, default_value = "plain")]
         generator: String,
         /// The runtime under test.
@@ -727,6 +728,7 @@ fn fuzz_cmd(
     let gen_word = match generator {
         asyncspec_conformance::generate::Generator::Plain => "plain",
         asyncspec_conformance::generate::Generator::Bound => "bound",
+        asyncspec_conformance::generate::Generator::Streams => "streams",
     };
     let hint = move |saved: &std::path::Path, seed: u64, case: u64| {
         format!(

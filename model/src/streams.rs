@@ -365,13 +365,13 @@ impl World {
             p.offset = 0;
         }
         let limit = self.reader(name).limit;
-        let isep = loop {
-            let buf = &self.reader(name).buffer;
-            let buflen = buf.len();
-            if buflen - p.offset.min(buflen) >= sep.len() {
-                if let Some(i) = find(buf, sep, p.offset) {
-                    break i;
-                }
+        // One pass of `while True`: the loop's next pass is the resume after the wait.
+        let buf = &self.reader(name).buffer;
+        let buflen = buf.len();
+        let mut found = None;
+        if buflen - p.offset.min(buflen) >= sep.len() {
+            found = find(buf, sep, p.offset);
+            if found.is_none() {
                 p.offset = buflen + 1 - sep.len();
                 if p.offset > limit {
                     self.cite(cite!(
@@ -384,6 +384,8 @@ impl World {
                     ));
                 }
             }
+        }
+        let Some(isep) = found else {
             if self.reader(name).eof {
                 self.cite(cite!(
                     "asyncio.streams.readuntil.eof_incomplete_resets_buffer"

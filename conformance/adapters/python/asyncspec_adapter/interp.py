@@ -688,6 +688,9 @@ class Interp:
             if not self.stopped:
                 self.in_gc = True
                 self.vars.clear()
+                # The scenario's readers go with its variables: a reader keeps the
+                # exception set on it, whose traceback keeps the failed task alive.
+                self.readers.clear()
                 self.main_task = None
                 gc.collect()
         finally:
