@@ -522,5 +522,9 @@ pub fn stream_spec(
             }
         })
         .collect();
-    asyncspec_model::scenario::StreamSpec { limit, deliveries }
+    asyncspec_model::scenario::StreamSpec {
+        limit,
+        deliveries,
+        writer: None,
+    }
 }

@@ -51,6 +51,13 @@ pub enum Frame {
         /// The future.
         fut: FutId,
     },
+    /// `StreamWriter.drain()`.
+    Drain {
+        /// The connection.
+        stream: String,
+        /// Where it is.
+        phase: crate::streams::DrainPhase,
+    },
     /// A `StreamReader` read.
     StreamRead {
         /// The reader's name.
@@ -312,6 +319,10 @@ impl World {
                 waiting,
             } => self.resume_task_group_exit(*tg, *exc, propagate, waiting, input),
             Frame::Wait { items, state } => self.resume_wait(items.clone(), state, input),
+            Frame::Drain { stream, phase } => {
+                let stream = stream.clone();
+                self.resume_drain(&stream, phase, input)
+            }
             Frame::StreamRead {
                 reader,
                 op,
@@ -1294,6 +1305,32 @@ impl World {
                 let label = format!("{reader}.readline()");
                 let frame = Self::read_frame(reader, crate::streams::ReadOp::ReadLine);
                 await_expr(uf, label, var, frame)
+            }
+            Stmt::Write { stream, data } => {
+                let bytes = crate::value::bytes_of(data).unwrap_or_default();
+                self.stream_write(stream, &bytes);
+                let shown = Value::Bytes {
+                    bytes: data.clone(),
+                };
+                self.call_event(format!("{stream}.write({shown})"), &Ok(Value::None));
+                Exec::Next
+            }
+            Stmt::Drain { stream } => {
+                let frame = Frame::Drain {
+                    stream: stream.clone(),
+                    phase: Default::default(),
+                };
+                await_expr(uf, format!("{stream}.drain()"), &None, frame)
+            }
+            Stmt::Close { stream } => {
+                self.stream_close(stream);
+                self.call_event(format!("{stream}.close()"), &Ok(Value::None));
+                Exec::Next
+            }
+            Stmt::WaitClosed { stream } => {
+                let fut = self.closed_future(stream);
+                let frame = Frame::AwaitFuture { fut };
+                await_expr(uf, format!("{stream}.wait_closed()"), &None, frame)
             }
             Stmt::AtEof { reader } => {
                 let v = self.at_eof(reader);

@@ -173,7 +173,10 @@ impl World {
                         keep_future(self, *f, &mut kept);
                     }
                 }
-                TimerAction::Sigint | TimerAction::Deliver(..) => {}
+                TimerAction::Sigint
+                | TimerAction::Deliver(..)
+                | TimerAction::Consume(..)
+                | TimerAction::ConnectionLost(..) => {}
             }
         }
         kept

@@ -105,6 +105,7 @@ impl World {
         for (name, at) in first {
             self.call_at(at, TimerAction::Deliver(name, 0));
         }
+        self.open_connections();
         self.sigint_installed = true;
         let outcome = self.runner_run(main);
         self.sigint_installed = false;

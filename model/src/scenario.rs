@@ -72,6 +72,41 @@ pub struct StreamSpec {
     /// Deliveries in time order.
     #[serde(default)]
     pub deliveries: Vec<Delivery>,
+    /// A whole connection (`StreamReaderProtocol`, a simulated transport and a
+    /// `StreamWriter` named like the reader): writes, flow control, close. Without it
+    /// the reader is fed directly and a reset is `reader.set_exception`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<WriterSpec>,
+}
+
+/// The write side of a connection: the transport's buffer limits and when the peer
+/// takes bytes out of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriterSpec {
+    /// Above this many buffered bytes the transport pauses the protocol (64 KiB).
+    #[serde(default = "default_high_water")]
+    pub high_water: usize,
+    /// At or below this many it resumes it (default: high_water / 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_water: Option<usize>,
+    /// The peer reads `bytes` at `at`, in time order.
+    #[serde(default)]
+    pub consumed: Vec<Consume>,
+}
+
+fn default_high_water() -> usize {
+    65536
+}
+
+/// The peer takes bytes from the transport's buffer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consume {
+    /// Virtual time in seconds.
+    pub at: f64,
+    /// How many bytes.
+    pub bytes: usize,
 }
 
 fn default_stream_limit() -> usize {
@@ -528,6 +563,28 @@ pub enum Stmt {
         /// The reader.
         reader: String,
     },
+    /// `writer.write(data)` on the connection named like its reader.
+    Write {
+        /// The connection.
+        stream: String,
+        /// The bytes (Latin-1 chars).
+        data: String,
+    },
+    /// `await writer.drain()`.
+    Drain {
+        /// The connection.
+        stream: String,
+    },
+    /// `writer.close()`.
+    Close {
+        /// The connection.
+        stream: String,
+    },
+    /// `await writer.wait_closed()`.
+    WaitClosed {
+        /// The connection.
+        stream: String,
+    },
     /// `var = concurrent.futures.Future()`.
     NewConcurrentFuture {
         /// Variable.
@@ -738,6 +795,14 @@ impl Scenario {
                     problems.push(format!(
                         "{here}: unknown stream reader {reader:?} (declare it under \"streams\")"
                     ));
+                }
+                Stmt::Write { stream, .. }
+                | Stmt::Drain { stream }
+                | Stmt::Close { stream }
+                | Stmt::WaitClosed { stream }
+                    if self.streams.get(stream).is_none_or(|s| s.writer.is_none()) =>
+                {
+                    problems.push(format!("{here}: {stream:?} is not a connection (declare it under \"streams\" with a \"writer\")"));
                 }
                 Stmt::ReadUntil {
                     reader, separator, ..

@@ -108,13 +108,19 @@ impl World {
                 let bytes = crate::value::bytes_of(data).unwrap_or_default();
                 self.feed_data(name, &bytes);
             }
+            // A connection's protocol: eof_received() feeds EOF (and keeps the
+            // transport open); a reset is connection_lost(exc).
             Arrival::Eof => self.feed_eof(name),
             Arrival::Reset => {
                 let e = self.new_exc(
                     "ConnectionResetError",
                     vec![Value::Str("Connection reset by peer".into())],
                 );
-                self.reader_set_exception(name, e);
+                if self.writers.contains_key(name) {
+                    self.connection_lost(name, Some(e));
+                } else {
+                    self.reader_set_exception(name, e);
+                }
             }
         }
         // Recorded after the reader took it, so the rules it ran are cited on it; the
@@ -454,4 +460,243 @@ fn find(hay: &[u8], needle: &[u8], start: usize) -> Option<usize> {
         .windows(needle.len())
         .position(|w| w == needle)
         .map(|i| i + start)
+}
+
+// ----- the write side: StreamWriter over the simulated transport ----------------------
+//
+// Transcribes `FlowControlMixin` (pause_writing, resume_writing, connection_lost,
+// _drain_helper), `StreamReaderProtocol.connection_lost` / `eof_received` and
+// `StreamWriter.drain` / `wait_closed`. The transport is the simulation's: `write`
+// buffers (and is dropped once the transport is closing), the buffer above
+// `high_water` pauses the protocol and at or below `low_water` resumes it, the peer
+// takes bytes at its scheduled times, and `close()` loses the connection at once when
+// the buffer is empty (with call_soon), else when the peer has taken the last byte.
+
+/// A connection's write side.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriterState {
+    /// Bytes in the transport's buffer.
+    pub buffered: usize,
+    /// Pause above this.
+    pub high: usize,
+    /// Resume at or below this.
+    pub low: usize,
+    /// `FlowControlMixin._paused`.
+    pub paused: bool,
+    /// `FlowControlMixin._connection_lost`.
+    pub lost: bool,
+    /// `_drain_waiters`.
+    pub drain_waiters: Vec<FutId>,
+    /// The transport is closing (`close()` called, or the connection was lost).
+    pub closing: bool,
+    /// `StreamReaderProtocol._closed`.
+    pub closed: FutId,
+}
+
+/// Where a `drain()` is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum DrainPhase {
+    /// Not started.
+    #[default]
+    Start,
+    /// After the `await sleep(0)` of a closing transport.
+    Slept,
+    /// Waiting on this drain waiter.
+    Waiting(FutId),
+}
+
+impl World {
+    /// Make the connections' write sides (when the run starts, as the adapter does).
+    pub(crate) fn open_connections(&mut self) {
+        let specs: Vec<(String, crate::scenario::WriterSpec)> = self
+            .scenario
+            .streams
+            .iter()
+            .filter_map(|(n, s)| s.writer.clone().map(|w| (n.clone(), w)))
+            .collect();
+        for (name, spec) in specs {
+            let closed = self.new_future("closed");
+            self.writers.insert(
+                name.clone(),
+                WriterState {
+                    buffered: 0,
+                    high: spec.high_water,
+                    low: spec.low_water.unwrap_or(spec.high_water / 4),
+                    paused: false,
+                    lost: false,
+                    drain_waiters: Vec::new(),
+                    closing: false,
+                    closed,
+                },
+            );
+            if let Some(c) = spec.consumed.first() {
+                self.call_at(c.at, crate::world::TimerAction::Consume(name.clone(), 0));
+            }
+        }
+    }
+
+    fn writer_mut(&mut self, name: &str) -> &mut WriterState {
+        self.writers.get_mut(name).expect("writers are validated")
+    }
+
+    /// `writer.write(data)`.
+    pub(crate) fn stream_write(&mut self, name: &str, data: &[u8]) {
+        let w = self.writer_mut(name);
+        if w.closing || data.is_empty() {
+            return;
+        }
+        w.buffered += data.len();
+        if w.buffered > w.high && !w.paused {
+            self.cite(cite!("asyncio.streams.drain.waits_while_paused"));
+            self.writer_mut(name).paused = true;
+        }
+    }
+
+    /// The peer takes bytes: consumption `i` of the schedule; the next is scheduled now.
+    pub(crate) fn stream_consume_nth(&mut self, name: &str, i: usize) {
+        let spec = self.scenario.streams[name]
+            .writer
+            .clone()
+            .unwrap_or_else(|| {
+                unreachable!("a Consume timer exists only for a stream with a writer")
+            });
+        let bytes = spec.consumed[i].bytes;
+        let w = self.writer_mut(name);
+        let taken = bytes.min(w.buffered);
+        w.buffered -= taken;
+        let resume = w.paused && w.buffered <= w.low;
+        let emptied_while_closing = w.closing && !w.lost && w.buffered == 0;
+        self.emit_for(
+            None,
+            EventKind::Delivered {
+                reader: name.into(),
+                what: format!("peer took {taken} bytes"),
+            },
+        );
+        if resume {
+            // `resume_writing()`: every drain waiter is released.
+            let w = self.writer_mut(name);
+            w.paused = false;
+            let waiters = w.drain_waiters.clone();
+            for f in waiters {
+                if !self.done(f) {
+                    self.future_set_result(f, Value::None);
+                }
+            }
+        }
+        if emptied_while_closing {
+            self.connection_lost(name, None);
+        }
+        if let Some(c) = spec.consumed.get(i + 1) {
+            self.call_at(
+                c.at,
+                crate::world::TimerAction::Consume(name.to_string(), i + 1),
+            );
+        }
+    }
+
+    /// `writer.close()`.
+    pub(crate) fn stream_close(&mut self, name: &str) {
+        let w = self.writer_mut(name);
+        if w.closing {
+            return;
+        }
+        w.closing = true;
+        if w.buffered == 0 {
+            self.call_soon_timer(crate::world::TimerAction::ConnectionLost(name.to_string()));
+        }
+    }
+
+    /// `StreamReaderProtocol.connection_lost(exc)` (and `FlowControlMixin`'s).
+    pub(crate) fn connection_lost(&mut self, name: &str, exc: Option<ExcId>) {
+        if self.writers[name].lost {
+            return;
+        }
+        match exc {
+            None => self.feed_eof(name),
+            Some(e) => self.reader_set_exception(name, e),
+        }
+        let closed = self.writers[name].closed;
+        if !self.done(closed) {
+            match exc {
+                None => self.future_set_result(closed, Value::None),
+                Some(e) => {
+                    self.future_set_exception(closed, e);
+                    // StreamReaderProtocol.__del__ retrieves it: never reported.
+                    self.fut_mut(closed).log_traceback = false;
+                }
+            }
+        }
+        let w = self.writer_mut(name);
+        w.lost = true;
+        w.closing = true;
+        if !w.paused {
+            return;
+        }
+        let waiters = w.drain_waiters.clone();
+        for f in waiters {
+            if !self.done(f) {
+                match exc {
+                    None => self.future_set_result(f, Value::None),
+                    Some(e) => {
+                        self.cite(cite!("asyncio.streams.drain.connection_lost"));
+                        self.future_set_exception(f, e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `await writer.drain()`.
+    pub(crate) fn resume_drain(
+        &mut self,
+        name: &str,
+        phase: &mut DrainPhase,
+        input: Input,
+    ) -> FrameOut {
+        if let DrainPhase::Waiting(w) = *phase {
+            // `finally: self._drain_waiters.remove(waiter)`.
+            self.writer_mut(name).drain_waiters.retain(|f| *f != w);
+            return match input {
+                Input::Throw(e) => FrameOut::Raise(e),
+                _ => FrameOut::Return(Value::None),
+            };
+        }
+        if let Input::Throw(e) = input {
+            return FrameOut::Raise(e);
+        }
+        if *phase == DrainPhase::Start {
+            if let Some(e) = self.readers[name].exception {
+                self.cite(cite!("asyncio.streams.drain.reader_exception"));
+                return FrameOut::Raise(e);
+            }
+            if self.writers[name].closing {
+                *phase = DrainPhase::Slept;
+                return FrameOut::YieldBare;
+            }
+        }
+        // `_drain_helper()`.
+        if self.writers[name].lost {
+            self.cite(cite!("asyncio.streams.drain.connection_lost"));
+            let e = self.new_exc(
+                "ConnectionResetError",
+                vec![Value::Str("Connection lost".into())],
+            );
+            return FrameOut::Raise(e);
+        }
+        if !self.writers[name].paused {
+            return FrameOut::Return(Value::None);
+        }
+        self.cite(cite!("asyncio.streams.drain.waits_while_paused"));
+        let w = self.new_future("drain waiter");
+        self.writer_mut(name).drain_waiters.push(w);
+        *phase = DrainPhase::Waiting(w);
+        FrameOut::Push(Frame::AwaitFuture { fut: w })
+    }
+
+    /// `writer.wait_closed()`'s future.
+    pub(crate) fn closed_future(&mut self, name: &str) -> FutId {
+        self.cite(cite!("asyncio.streams.wait_closed.connection_error"));
+        self.writers[name].closed
+    }
 }

@@ -118,6 +118,10 @@ pub enum TimerAction {
     Sigint,
     /// The network's delivery `index` to the named reader.
     Deliver(String, usize),
+    /// The peer takes bytes from the named connection's buffer (schedule index).
+    Consume(String, usize),
+    /// `_call_connection_lost(None)` after `close()` of an empty transport.
+    ConnectionLost(String),
 }
 
 /// A timer handle: `TimerHandle(when, callback)`.
@@ -340,6 +344,8 @@ pub struct World {
     pub timeouts: Vec<TimeoutCm>,
     /// Stream readers by name.
     pub readers: BTreeMap<String, crate::streams::ReaderState>,
+    /// Connections' write sides, by the reader's name.
+    pub writers: BTreeMap<String, crate::streams::WriterState>,
     /// `concurrent.futures.Future` objects.
     pub cfutures: Vec<crate::executors::CFut>,
     /// Task groups.
@@ -436,6 +442,7 @@ impl World {
             timeouts: Vec::new(),
             cfutures: Vec::new(),
             readers,
+            writers: BTreeMap::new(),
             groups: Vec::new(),
             waits: Vec::new(),
             as_completed: Vec::new(),
@@ -986,6 +993,14 @@ impl World {
             TimerAction::Sigint => self.on_sigint(),
             TimerAction::Deliver(reader, i) => {
                 self.stream_deliver_nth(&reader, i);
+                Ok(())
+            }
+            TimerAction::Consume(stream, i) => {
+                self.stream_consume_nth(&stream, i);
+                Ok(())
+            }
+            TimerAction::ConnectionLost(stream) => {
+                self.connection_lost(&stream, None);
                 Ok(())
             }
         }

@@ -41,6 +41,67 @@ def _handler_for(interp):
     return handler
 
 
+class SimTransport(asyncio.Transport):
+    """The simulation's transport under a StreamWriter (the model's rules, in
+    model/src/streams.rs): write() buffers, and is dropped once closing; above `high`
+    buffered bytes the protocol is paused, at or below `low` resumed; the peer takes
+    bytes at scheduled times; close() loses the connection with call_soon when the
+    buffer is empty, else when the peer takes the last byte."""
+
+    def __init__(self, high, low, loop):
+        super().__init__()
+        self.high, self.low, self.loop = high, low, loop
+        self.buffered = 0
+        self.closing = False
+        self.lost = False
+        self.paused = False
+        self.protocol = None
+
+    def get_extra_info(self, name, default=None):
+        return default
+
+    def is_closing(self):
+        return self.closing
+
+    def pause_reading(self):
+        pass
+
+    def resume_reading(self):
+        pass
+
+    def write(self, data):
+        if self.closing or not data:
+            return
+        self.buffered += len(data)
+        if self.buffered > self.high and not self.paused:
+            self.paused = True
+            self.protocol.pause_writing()
+
+    def peer_takes(self, n, record):
+        taken = min(n, self.buffered)
+        self.buffered -= taken
+        record(taken)
+        if self.paused and self.buffered <= self.low:
+            self.paused = False
+            self.protocol.resume_writing()
+        if self.closing and not self.lost and self.buffered == 0:
+            self.lose(None)
+
+    def close(self):
+        if self.closing:
+            return
+        self.closing = True
+        if self.buffered == 0:
+            self.loop.call_soon(self.lose, None)
+
+    def lose(self, exc):
+        if self.lost:
+            return
+        self.lost = True
+        self.closing = True
+        self.protocol.connection_lost(exc)
+
+
 class Limit(BaseException):
     """The run hit a limit (deadlock, horizon): stop and report it."""
 
@@ -145,6 +206,7 @@ class Interp:
         self.loop = None
         self.end_time = 0.0
         self.readers = {}
+        self.writers = {}
 
     # ----- recording ----------------------------------------------------------------
 
@@ -506,6 +568,21 @@ class Interp:
             else:
                 label, make = f"{name}.readline()", r.readline
             return await self.await_expr(label, st.get("var"), make)
+        if op == "write":
+            w = self.writers[st["stream"]]
+            data = st["data"].encode("latin-1")
+            self.call(f"{st['stream']}.write({data!r})", lambda: w.write(data))
+            return None
+        if op == "drain":
+            w = self.writers[st["stream"]]
+            return await self.await_expr(f"{st['stream']}.drain()", None, w.drain)
+        if op == "close":
+            w = self.writers[st["stream"]]
+            self.call(f"{st['stream']}.close()", w.close)
+            return None
+        if op == "wait_closed":
+            w = self.writers[st["stream"]]
+            return await self.await_expr(f"{st['stream']}.wait_closed()", None, w.wait_closed)
         if op == "at_eof":
             r = self.readers[st["reader"]]
             self.call(f"{st['reader']}.at_eof()", r.at_eof)
@@ -604,6 +681,26 @@ class Interp:
             deliveries = spec.get("deliveries") or []
             if deliveries:
                 loop.call_at(float(deliveries[0]["at"]), self.deliver, name, reader, deliveries, 0)
+        for name in sorted(self.s.get("streams") or {}):
+            spec = self.s["streams"][name].get("writer")
+            if spec is None:
+                continue
+            high = int(spec.get("high_water", 65536))
+            low = spec.get("low_water")
+            transport = SimTransport(high, high // 4 if low is None else int(low), loop)
+            protocol = asyncio.StreamReaderProtocol(self.readers[name], loop=loop)
+            transport.protocol = protocol
+            protocol.connection_made(transport)
+            self.writers[name] = asyncio.StreamWriter(transport, protocol, self.readers[name], loop)
+            consumed = spec.get("consumed") or []
+            if consumed:
+                loop.call_at(float(consumed[0]["at"]), self.consume, name, transport, consumed, 0)
+
+    def consume(self, name, transport, consumed, i):
+        """The peer takes bytes (consumption i); it schedules the next."""
+        transport.peer_takes(int(consumed[i]["bytes"]), lambda taken: self.rec("delivered", reader=name, what=f"peer took {taken} bytes"))
+        if i + 1 < len(consumed):
+            self.loop.call_at(float(consumed[i + 1]["at"]), self.consume, name, transport, consumed, i + 1)
 
     def deliver(self, name, reader, deliveries, i):
         """Delivery i; it schedules the next, so a reader's arrivals stay in order
@@ -619,7 +716,11 @@ class Interp:
             reader.feed_eof()
         else:
             self.rec("delivered", reader=name, what="reset")
-            reader.set_exception(ConnectionResetError("Connection reset by peer"))
+            exc = ConnectionResetError("Connection reset by peer")
+            if name in self.writers:
+                self.writers[name].transport.lose(exc)
+            else:
+                reader.set_exception(exc)
         if i + 1 < len(deliveries):
             self.loop.call_at(float(deliveries[i + 1]["at"]), self.deliver, name, reader, deliveries, i + 1)
 
@@ -691,6 +792,7 @@ class Interp:
                 # The scenario's readers go with its variables: a reader keeps the
                 # exception set on it, whose traceback keeps the failed task alive.
                 self.readers.clear()
+                self.writers.clear()
                 self.main_task = None
                 gc.collect()
         finally:
