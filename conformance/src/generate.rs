@@ -368,7 +368,7 @@ fn stream_block(
 /// One reader's network: a short message in up to three writes, a link, maybe a
 /// stall, and how it ends (EOF, reset, or still open).
 fn network() -> impl Strategy<Value = asyncspec_model::scenario::StreamSpec> {
-    use asyncspec_sim::network::{schedule, End, Link, Stall, Write};
+    use asyncspec_sim::network::{End, Link, Stall};
     let message = prop::collection::vec(prop::sample::select(b"ab\n".to_vec()), 0..24);
     (
         message,
@@ -382,32 +382,44 @@ fn network() -> impl Strategy<Value = asyncspec_model::scenario::StreamSpec> {
     )
         .prop_map(
             |(message, parts, latency, max_chunk, stall, end, limit, seed)| {
-                let size = message.len().div_ceil(parts).max(1);
-                let writes: Vec<Write> = message
-                    .chunks(size)
-                    .enumerate()
-                    .map(|(i, c)| Write {
-                        at_ms: 20 * i as u64,
-                        data: c.to_vec(),
-                    })
-                    .collect();
                 let link = Link {
                     latency_min_ms: 0,
                     latency_max_ms: latency,
                     max_chunk,
                 };
-                let stalls: Vec<Stall> = stall
-                    .map(|(from, len)| Stall {
-                        from_ms: from,
-                        until_ms: from + len,
-                    })
-                    .into_iter()
-                    .collect();
-                let mut choices = asyncspec_sim::seed::Choices::new(seed);
-                let deliveries = schedule(&mut choices, &link, &writes, &stalls, end);
+                let stall = stall.map(|(from, len)| Stall {
+                    from_ms: from,
+                    until_ms: from + len,
+                });
+                let deliveries = peer_schedule(&message, parts, &link, stall, end, seed);
                 stream_spec(&deliveries, limit)
             },
         )
+}
+
+/// What a reader receives when a peer sends `message` in `parts` writes 20 ms apart
+/// over `link`, with an optional stall, ending as `end`.
+pub fn peer_schedule(
+    message: &[u8],
+    parts: usize,
+    link: &asyncspec_sim::network::Link,
+    stall: Option<asyncspec_sim::network::Stall>,
+    end: asyncspec_sim::network::End,
+    seed: u64,
+) -> Vec<asyncspec_sim::network::Delivery> {
+    use asyncspec_sim::network::{schedule, Write};
+    let size = message.len().div_ceil(parts.max(1)).max(1);
+    let writes: Vec<Write> = message
+        .chunks(size)
+        .enumerate()
+        .map(|(i, c)| Write {
+            at_ms: 20 * i as u64,
+            data: c.to_vec(),
+        })
+        .collect();
+    let stalls: Vec<_> = stall.into_iter().collect();
+    let mut choices = asyncspec_sim::seed::Choices::new(seed);
+    schedule(&mut choices, link, &writes, &stalls, end)
 }
 
 /// A scenario of the streams generator: readers `r` and `s`.

@@ -70,15 +70,20 @@ impl World {
                 "asyncio.reporting.handler.raising_handler_falls_back"
             ));
             let raised = self.new_exc("RuntimeError", vec![Value::Str("handler failed".into())]);
-            let exception = Some(self.exc_view(raised));
-            self.emit(EventKind::Report {
-                message: "Unhandled error in exception handler".into(),
-                context: vec!["context".into(), "exception".into(), "message".into()],
-                exception,
-                handler: "default".into(),
-                floating,
-            });
+            self.report_handler_failure(raised, floating);
         }
+    }
+
+    /// The default handler's report of a custom handler that raised `raised`.
+    pub(crate) fn report_handler_failure(&mut self, raised: ExcId, floating: bool) {
+        let exception = Some(self.exc_view(raised));
+        self.emit(EventKind::Report {
+            message: "Unhandled error in exception handler".into(),
+            context: vec!["context".into(), "exception".into(), "message".into()],
+            exception,
+            handler: "default".into(),
+            floating,
+        });
     }
 
     /// After the run: every future still holding an unretrieved exception is collected

@@ -17,7 +17,6 @@
 //!   handler; nothing escapes `run_forever`.
 
 use crate::scenario::HandlerSpec;
-use crate::trace::EventKind;
 use crate::value::Value;
 use crate::world::{Callback, Escaped, FutId, Handle, TimerAction, TimerId, World};
 
@@ -131,14 +130,7 @@ impl World {
             _ => "handler() missing 1 required positional argument: 'context'",
         };
         let raised = self.new_exc("TypeError", vec![Value::Str(message.into())]);
-        let exception = Some(self.exc_view(raised));
-        self.emit(EventKind::Report {
-            message: "Unhandled error in exception handler".into(),
-            context: vec!["context".into(), "exception".into(), "message".into()],
-            exception,
-            handler: "default".into(),
-            floating,
-        });
+        self.report_handler_failure(raised, floating);
     }
 
     /// The futures a run's leftover timers keep alive for ever on rloop: its timer heap

@@ -173,7 +173,7 @@ fn loop_profiles_differ_where_their_clauses_say() {
 /// and a reader that reads them with a random mix of reads, then `read(-1)`.
 fn stream_scenario() -> impl Strategy<Value = (asyncspec_model::Scenario, Vec<u8>)> {
     use asyncspec_model::scenario::Stmt;
-    use asyncspec_sim::network::{schedule, End, Link, Stall, Write};
+    use asyncspec_sim::network::{End, Link, Stall};
     let message = prop::collection::vec(prop::sample::select(b"ab\n".to_vec()), 0..40);
     let read = prop_oneof![
         (1i64..8).prop_map(|n| Stmt::Read {
@@ -206,30 +206,16 @@ fn stream_scenario() -> impl Strategy<Value = (asyncspec_model::Scenario, Vec<u8
         prop::collection::vec(read, 0..6),
     )
         .prop_map(|(message, parts, latency, max_chunk, stall, seed, reads)| {
-            // The message in `parts` writes, 7 ms apart.
-            let size = message.len().div_ceil(parts).max(1);
-            let writes: Vec<Write> = message
-                .chunks(size)
-                .enumerate()
-                .map(|(i, c)| Write {
-                    at_ms: 7 * i as u64,
-                    data: c.to_vec(),
-                })
-                .collect();
             let link = Link {
                 latency_min_ms: 0,
                 latency_max_ms: latency,
                 max_chunk,
             };
-            let stalls: Vec<Stall> = stall
-                .map(|(from, len)| Stall {
-                    from_ms: from,
-                    until_ms: from + len,
-                })
-                .into_iter()
-                .collect();
-            let mut choices = asyncspec_sim::seed::Choices::new(seed);
-            let deliveries = schedule(&mut choices, &link, &writes, &stalls, End::Eof);
+            let stall = stall.map(|(from, len)| Stall {
+                from_ms: from,
+                until_ms: from + len,
+            });
+            let deliveries = generate::peer_schedule(&message, parts, &link, stall, End::Eof, seed);
             // Each read inside a try that lets an IncompleteReadError through to the
             // trace (its `partial` carries the bytes), then everything left.
             let mut main: Vec<Stmt> = reads
