@@ -767,7 +767,8 @@ impl Scenario {
 
     fn validate_block(&self, at: &str, block: &Block, h: &Hierarchy, problems: &mut Vec<String>) {
         for (i, stmt) in block.iter().enumerate() {
-            let here = format!("{at}[{i}]");
+            // Formatted only when a problem is reported (validation runs on every run).
+            let here = At(at, i);
             let coro_exists = |name: &str, problems: &mut Vec<String>| {
                 if self.coroutine(name).is_none() {
                     problems.push(format!("{here}: unknown coroutine {name:?}"));
@@ -883,5 +884,14 @@ impl Scenario {
                 _ => {}
             }
         }
+    }
+}
+
+/// `main[3]`: where a statement is, for problem messages.
+struct At<'a>(&'a str, usize);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
     }
 }
