@@ -157,6 +157,12 @@ impl Hierarchy {
             "asyncio.InvalidStateError" if handler == "Exception" => {
                 facts.push(cite!("exceptions.asyncio.invalid_state_error.class"));
             }
+            "asyncio.IncompleteReadError" if handler == "EOFError" => {
+                facts.push(cite!("exceptions.asyncio.incomplete_read_error.eof_error"));
+            }
+            "asyncio.LimitOverrunError" if handler == "Exception" => {
+                facts.push(cite!("exceptions.asyncio.limit_overrun_error.class"));
+            }
             _ => {}
         }
         facts

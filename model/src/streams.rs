@@ -187,6 +187,8 @@ impl World {
     }
 
     fn incomplete_read(&mut self, partial: Vec<u8>, expected: Option<i64>) -> ExcId {
+        self.cite(cite!("exceptions.asyncio.incomplete_read_error.partial"));
+        self.cite(cite!("exceptions.asyncio.incomplete_read_error.expected"));
         let shown = expected.map_or("undefined".to_string(), |n| n.to_string());
         let e = self.new_exc(
             "asyncio.IncompleteReadError",
@@ -202,6 +204,7 @@ impl World {
     }
 
     fn limit_overrun(&mut self, message: &str, consumed: usize) -> ExcId {
+        self.cite(cite!("exceptions.asyncio.limit_overrun_error.consumed"));
         let e = self.new_exc(
             "asyncio.LimitOverrunError",
             vec![Value::Str(message.into())],

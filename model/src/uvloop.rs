@@ -226,8 +226,11 @@ impl World {
             return;
         }
         let dt = (self.clock_ns - started_ns) as f64 / 1e9;
-        if dt > crate::world::SLOW_CALLBACK_DURATION {
+        if dt >= crate::world::SLOW_CALLBACK_DURATION {
+            // At exactly the threshold asyncio logs and uvloop does not.
             self.cite(cite!("uvloop.loop.debug.slow_callback_strictly_over"));
+        }
+        if dt > crate::world::SLOW_CALLBACK_DURATION {
             self.log_slow_callback(label, dt);
         }
     }
