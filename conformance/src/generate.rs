@@ -288,6 +288,19 @@ fn stream_leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
             1,
             reader().prop_map(|reader| Stmt::AtEof { reader }).boxed(),
         ),
+        // The write side, on connection `s`.
+        (
+            2,
+            prop::sample::select(&["xy", "abcdef"][..])
+                .prop_map(|data| Stmt::Write {
+                    stream: "s".into(),
+                    data: data.into(),
+                })
+                .boxed(),
+        ),
+        (2, Just(Stmt::Drain { stream: "s".into() }).boxed()),
+        (1, Just(Stmt::Close { stream: "s".into() }).boxed()),
+        (1, Just(Stmt::WaitClosed { stream: "s".into() }).boxed()),
         (
             1,
             prop::sample::select(&[0.0, 0.01, 0.05, 0.2][..])
@@ -422,16 +435,44 @@ pub fn peer_schedule(
     schedule(&mut choices, link, &writes, &stalls, end)
 }
 
-/// A scenario of the streams generator: readers `r` and `s`.
+/// The write side of connection `s`: small or default buffer limits, and when the
+/// peer takes bytes.
+fn writer() -> impl Strategy<Value = asyncspec_model::scenario::WriterSpec> {
+    (
+        prop::sample::select(vec![4usize, 65536]),
+        prop::collection::vec((0u64..200, 1usize..6), 0..4),
+    )
+        .prop_map(|(high_water, mut takes)| {
+            takes.sort();
+            asyncspec_model::scenario::WriterSpec {
+                high_water,
+                low_water: None,
+                consumed: takes
+                    .into_iter()
+                    .map(|(ms, bytes)| asyncspec_model::scenario::Consume {
+                        at: ms as f64 / 1000.0,
+                        bytes,
+                    })
+                    .collect(),
+            }
+        })
+}
+
+/// A scenario of the streams generator: reader `r`, and connection `s` (a reader and
+/// its writer).
 fn stream_scenario() -> impl Strategy<Value = Scenario> {
     let coroutines: Vec<BoxedStrategy<Rc<[Stmt]>>> = (0..COROUTINES)
         .map(|i| stream_block(Some(i), 1, 1..4))
         .collect();
+    let connection = (network(), writer()).prop_map(|(mut s, w)| {
+        s.writer = Some(w);
+        s
+    });
     (
         stream_block(None, 1, 1..7),
         coroutines,
         network(),
-        network(),
+        connection,
     )
         .prop_map(|(main, bodies, r, s)| Scenario {
             prelude: Vec::new(),

@@ -165,10 +165,20 @@ impl World {
                         keep_future(self, *f, &mut kept);
                     }
                 }
-                TimerAction::Sigint
-                | TimerAction::Deliver(..)
-                | TimerAction::Consume(..)
-                | TimerAction::ConnectionLost(..) => {}
+                TimerAction::Deliver(name, _)
+                | TimerAction::Consume(name, _)
+                | TimerAction::ConnectionLost(name) => {
+                    // The stream's objects stay: its reader keeps the exception set on
+                    // it, whose traceback keeps every task that failed with it.
+                    if let Some(e) = self.readers.get(name).and_then(|r| r.exception) {
+                        for (i, f) in self.futures.iter().enumerate() {
+                            if f.state == crate::world::FutState::Exception(e) {
+                                kept.insert(FutId(i as u32));
+                            }
+                        }
+                    }
+                }
+                TimerAction::Sigint => {}
             }
         }
         kept

@@ -103,6 +103,18 @@ impl World {
             Arrival::Eof => "eof".into(),
             Arrival::Reset => "reset".into(),
         };
+        if self.writers.get(name).is_some_and(|w| w.closing) {
+            // A closing transport has stopped reading (`close()` removes its reader):
+            // what still arrives is not delivered.
+            self.emit_for(
+                None,
+                EventKind::Delivered {
+                    reader: name.into(),
+                    what: format!("dropped {what}"),
+                },
+            );
+            return;
+        }
         match arrival {
             Arrival::Data { data } => {
                 let bytes = crate::value::bytes_of(data).unwrap_or_default();

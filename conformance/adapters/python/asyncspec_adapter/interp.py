@@ -707,7 +707,12 @@ class Interp:
         even at equal times (asyncio's timer heap is not first-in first-out)."""
         d = deliveries[i]
         kind = d["kind"]
-        if kind == "data":
+        writer = self.writers.get(name)
+        if writer is not None and writer.transport.is_closing():
+            # A closing transport has stopped reading: the arrival is not delivered.
+            what = f"data {d['data'].encode('latin-1')!r}" if kind == "data" else kind
+            self.rec("delivered", reader=name, what=f"dropped {what}")
+        elif kind == "data":
             data = d["data"].encode("latin-1")
             self.rec("delivered", reader=name, what=f"data {data!r}")
             reader.feed_data(data)
@@ -717,8 +722,8 @@ class Interp:
         else:
             self.rec("delivered", reader=name, what="reset")
             exc = ConnectionResetError("Connection reset by peer")
-            if name in self.writers:
-                self.writers[name].transport.lose(exc)
+            if writer is not None:
+                writer.transport.lose(exc)
             else:
                 reader.set_exception(exc)
         if i + 1 < len(deliveries):
