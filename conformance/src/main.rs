@@ -118,6 +118,11 @@ enum Command {
     /// Examples:
     ///   asyncspec fuzz --impl asyncio --cases 2000 --seed 1 --jobs 2
     ///   asyncspec fuzz --python ~/.pyenv/versions/3.12.1/bin/python --format json
+    ///   asyncspec fuzz --generator streams --cases 1500 --seed 1   (reads over the simulated network)
+    ///   asyncspec fuzz --impl uvloop --python VENV/bin/python --cases 1500 --seed 1
+    ///
+    /// uvloop and rloop must be installed for --python; their traces are held to their own
+    /// loop's rules, and runs those allow but asyncio's do not count as known divergences.
     #[command(verbatim_doc_comment)]
     Fuzz {
         /// The runtime under test.
@@ -171,13 +176,18 @@ enum Command {
     /// adapter process, holds its trace against the model under the runtime's profile,
     /// and prints a verdict per scenario and per clause, then a one-line summary. A
     /// divergence shows the first differing event, the clauses involved and both traces
-    /// side by side. Exit status: 0 conforming, 1 divergence, 2 bad input, 3 adapter
+    /// side by side. Exit status: 0 conforming (known divergences included), 1 divergence,
+    /// 2 bad input, 3 adapter
     /// failure.
     ///
     /// Examples:
     ///   asyncspec check --impl asyncio tests/scenarios
     ///   asyncspec check --python ~/.pyenv/versions/3.13.0/bin/python tests/scenarios/asyncio/taskgroups
     ///   asyncspec check --adapter "micropython my_adapter.py" s.json --profile cpython-3.13
+    ///   asyncspec check --impl rloop --python VENV/bin/python tests/scenarios/loops
+    ///
+    /// Verdicts: ok (the model allows the trace), known (the runtime's own loop rules allow
+    /// it, asyncio's do not: a catalogued divergence), DIVERGES (neither: a failure).
     #[command(verbatim_doc_comment)]
     Check {
         /// Scenario files or folders.
