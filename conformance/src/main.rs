@@ -177,8 +177,7 @@ enum Command {
     /// and prints a verdict per scenario and per clause, then a one-line summary. A
     /// divergence shows the first differing event, the clauses involved and both traces
     /// side by side. Exit status: 0 conforming (known divergences included), 1 divergence,
-    /// 2 bad input, 3 adapter
-    /// failure.
+    /// 2 bad input, 3 adapter failure.
     ///
     /// Examples:
     ///   asyncspec check --impl asyncio tests/scenarios
