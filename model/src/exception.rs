@@ -27,6 +27,10 @@ pub struct ExcObj {
     /// Attributes beyond `args` that decide what a handler sees
     /// (`IncompleteReadError.partial`, `LimitOverrunError.consumed`).
     pub attrs: std::collections::BTreeMap<String, Value>,
+    /// The tasks whose coroutines its `__traceback__` holds (each raise out of a task
+    /// adds one; a future re-raising it restores the traceback it stored). What the
+    /// traceback holds stays alive as long as the exception does.
+    pub tb_tasks: Vec<crate::world::FutId>,
 }
 
 /// The built-in part of the hierarchy: class to its bases (most derived first).

@@ -32,8 +32,11 @@ impl World {
     /// Implements asyncio.futures.set_exception.stores.
     pub fn future_set_exception(&mut self, f: FutId, exc: ExcId) {
         debug_assert!(!self.done(f), "set_exception on a done future");
+        // The C future keeps the traceback as it is now and restores it on result().
+        let tb = self.excs[exc.0 as usize].tb_tasks.clone();
         let fut = self.fut_mut(f);
         fut.state = FutState::Exception(exc);
+        fut.exc_tb_tasks = tb;
         fut.log_traceback = true;
         self.schedule_callbacks(f);
         self.note_task_done(f);
@@ -138,6 +141,7 @@ impl World {
             FutState::Exception(e) => {
                 self.fut_mut(f).log_traceback = false;
                 self.fut_mut(f).retrievals += 1;
+                self.excs[e.0 as usize].tb_tasks = self.fut(f).exc_tb_tasks.clone();
                 self.cite(cite!("asyncio.futures.result.raises_stored_exception"));
                 self.cite(cite!("asyncio.reporting.never_retrieved.retrieval_clears"));
                 Err(e)

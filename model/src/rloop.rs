@@ -168,14 +168,11 @@ impl World {
                 TimerAction::Deliver(name, _)
                 | TimerAction::Consume(name, _)
                 | TimerAction::ConnectionLost(name) => {
-                    // The stream's objects stay: its reader keeps the exception set on
-                    // it, whose traceback keeps every task that failed with it.
+                    // The stream's objects stay: its reader and its protocol's closed
+                    // future keep the reset, whose traceback keeps the coroutines of the
+                    // tasks it left since a future last restored it.
                     if let Some(e) = self.readers.get(name).and_then(|r| r.exception) {
-                        for (i, f) in self.futures.iter().enumerate() {
-                            if f.state == crate::world::FutState::Exception(e) {
-                                kept.insert(FutId(i as u32));
-                            }
-                        }
+                        kept.extend(self.excs[e.0 as usize].tb_tasks.iter().copied());
                     }
                 }
                 TimerAction::Sigint => {}

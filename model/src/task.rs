@@ -92,6 +92,14 @@ impl World {
         Ok(t)
     }
 
+    /// The exception left task `t`'s coroutine: its traceback now holds that coroutine.
+    fn note_raised_out_of(&mut self, t: FutId, e: ExcId) {
+        let tb = &mut self.excs[e.0 as usize].tb_tasks;
+        if !tb.contains(&t) {
+            tb.push(t);
+        }
+    }
+
     /// Record a task's future becoming done (model bookkeeping).
     pub fn note_task_done(&mut self, f: FutId) {
         if !self.is_task(f) || self.task(f).internal {
@@ -164,6 +172,7 @@ impl World {
             {
                 self.cite(cite!("asyncio.tasks.base_exception.propagates_out_of_loop"));
                 self.cite(cite!("asyncio.runners.keyboard_interrupt.raised_in_task"));
+                self.note_raised_out_of(t, e);
                 self.future_set_exception(t, e);
                 Err(e)
             }
@@ -171,6 +180,7 @@ impl World {
                 if !self.exc_is(e, "Exception") {
                     self.cite(cite!("asyncio.tasks.base_exception.other_stored"));
                 }
+                self.note_raised_out_of(t, e);
                 self.future_set_exception(t, e);
                 Ok(())
             }

@@ -206,6 +206,8 @@ pub struct Fut {
     pub reports: u32,
     /// A `cancel()` after it finished cleared its log flag without retrieving anything.
     pub silenced: bool,
+    /// The traceback's tasks when the exception was set (restored by `result()`).
+    pub exc_tb_tasks: Vec<FutId>,
 }
 
 /// A Timeout context manager (`asyncio.timeouts.Timeout`).
@@ -528,6 +530,7 @@ impl World {
             cause: None,
             group: Vec::new(),
             attrs: Default::default(),
+            tb_tasks: Vec::new(),
         });
         ExcId(self.excs.len() as u32 - 1)
     }
@@ -573,6 +576,7 @@ impl World {
             retrievals: 0,
             reports: 0,
             silenced: false,
+            exc_tb_tasks: Vec::new(),
         });
         FutId(self.futures.len() as u32 - 1)
     }
