@@ -69,20 +69,13 @@ impl World {
         if self.ready.is_empty() {
             let tick = self.rloop_tick_us();
             let Some(&head) = self.scheduled.first() else {
-                self.limit = Some("deadlock: nothing is ready and no timer is set".into());
+                self.note_deadlock();
                 return;
             };
             let wait_us = (self.timers[head.0 as usize].when as i64 - tick).max(0);
             // mio: `(timeout + 999_999 ns).as_millis()`, a whole number of milliseconds.
             let wait_ms = (wait_us * 1000 + 999_999) / 1_000_000;
-            let horizon_ns = (self.scenario.limits.horizon_secs * 1e9) as i64;
-            self.clock_ns += wait_ms * 1_000_000;
-            self.sync_native_now();
-            if self.clock_ns > horizon_ns {
-                self.limit = Some(format!(
-                    "horizon {} s passed",
-                    self.scenario.limits.horizon_secs
-                ));
+            if !self.native_wait(wait_ms) {
                 return;
             }
         }
@@ -97,10 +90,8 @@ impl World {
             }
         }
         for handle in batch {
-            if let Handle::Timer(id) = handle {
-                if self.timers[id.0 as usize].cancelled {
-                    continue;
-                }
+            if self.is_cancelled_timer(&handle) {
+                continue;
             }
             if self.limit.is_some() || !self.charge_step() {
                 return;

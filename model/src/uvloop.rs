@@ -106,19 +106,11 @@ impl World {
             if !stop_flag && !self.uv.idle_active {
                 match self.uv_next_timeout() {
                     None => {
-                        self.limit = Some("deadlock: nothing is ready and no timer is set".into());
+                        self.note_deadlock();
                         break;
                     }
                     Some(ms) => {
-                        // The poll: the virtual clock moves by the wait libuv asked for.
-                        let horizon_ns = (self.scenario.limits.horizon_secs * 1e9) as i64;
-                        self.clock_ns += ms * 1_000_000;
-                        self.sync_native_now();
-                        if self.clock_ns > horizon_ns {
-                            self.limit = Some(format!(
-                                "horizon {} s passed",
-                                self.scenario.limits.horizon_secs
-                            ));
+                        if !self.native_wait(ms) {
                             break;
                         }
                     }
@@ -143,10 +135,8 @@ impl World {
             let Some(handle) = self.ready.pop_front() else {
                 break;
             };
-            if let Handle::Timer(id) = handle {
-                if self.timers[id.0 as usize].cancelled {
-                    continue;
-                }
+            if self.is_cancelled_timer(&handle) {
+                continue;
             }
             if self.limit.is_some() || !self.charge_step() {
                 return false;

@@ -875,7 +875,7 @@ impl World {
                     }
                 }
                 None => {
-                    self.limit = Some("deadlock: nothing is ready and no timer is set".into());
+                    self.note_deadlock();
                     return Ok(());
                 }
             }
@@ -903,10 +903,8 @@ impl World {
             let Some(handle) = self.ready.pop_front() else {
                 break;
             };
-            if let Handle::Timer(id) = handle {
-                if self.timers[id.0 as usize].cancelled {
-                    continue;
-                }
+            if self.is_cancelled_timer(&handle) {
+                continue;
             }
             if self.limit.is_some() || !self.charge_step() {
                 return Ok(());
@@ -922,6 +920,33 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// A handle whose timer was cancelled: the loop skips it (`handle._cancelled`).
+    pub(crate) fn is_cancelled_timer(&self, h: &Handle) -> bool {
+        matches!(h, Handle::Timer(id) if self.timers[id.0 as usize].cancelled)
+    }
+
+    /// Nothing is ready and no timer is set: the run can never go on.
+    pub(crate) fn note_deadlock(&mut self) {
+        self.limit = Some("deadlock: nothing is ready and no timer is set".into());
+    }
+
+    /// A native loop's poll with nothing ready: the virtual clock moves by the wait the
+    /// loop asked for (`vclock.c` does the same in the adapter). False, with the limit
+    /// set, once that passes the horizon.
+    pub(crate) fn native_wait(&mut self, ms: i64) -> bool {
+        let horizon_ns = (self.scenario.limits.horizon_secs * 1e9) as i64;
+        self.clock_ns += ms * 1_000_000;
+        self.sync_native_now();
+        if self.clock_ns > horizon_ns {
+            self.limit = Some(format!(
+                "horizon {} s passed",
+                self.scenario.limits.horizon_secs
+            ));
+            return false;
+        }
+        true
     }
 
     /// Debug mode's warning for a callback that ran `dt` seconds.
