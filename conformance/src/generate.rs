@@ -153,18 +153,32 @@ pub enum Generator {
     /// latency, stalls, EOF, reset or neither), with tasks, cancels and timeouts
     /// around the reads.
     Streams,
+    /// The same programs as `streams` (case for case), their deliveries sent over
+    /// real loopback sockets (`"delivery": "socket"`).
+    Sockets,
 }
 
 impl Generator {
-    /// Parse `plain` / `bound`.
+    /// Parse `plain` / `bound` / `streams` / `sockets`.
     pub fn parse(word: &str) -> Result<Generator, String> {
         match word {
             "plain" => Ok(Generator::Plain),
             "bound" => Ok(Generator::Bound),
             "streams" => Ok(Generator::Streams),
+            "sockets" => Ok(Generator::Sockets),
             other => Err(format!(
-                "unknown generator {other:?} (plain, bound or streams)"
+                "unknown generator {other:?} (plain, bound, streams or sockets)"
             )),
+        }
+    }
+
+    /// Its name on the command line.
+    pub fn word(self) -> &'static str {
+        match self {
+            Generator::Plain => "plain",
+            Generator::Bound => "bound",
+            Generator::Streams => "streams",
+            Generator::Sockets => "sockets",
         }
     }
 }
@@ -180,6 +194,14 @@ pub fn scenario_from(generator: Generator) -> BoxedStrategy<Scenario> {
         Generator::Plain => 0usize..1,
         Generator::Bound => 0usize..3,
         Generator::Streams => return stream_scenario().boxed(),
+        Generator::Sockets => {
+            return stream_scenario()
+                .prop_map(|mut s| {
+                    s.delivery = asyncspec_model::scenario::DeliveryMode::Socket;
+                    s
+                })
+                .boxed()
+        }
     };
     let coroutines: Vec<BoxedStrategy<Rc<[Stmt]>>> =
         (0..COROUTINES).map(|i| block(Some(i), 1, 1..5)).collect();
@@ -222,6 +244,7 @@ pub fn scenario_from(generator: Generator) -> BoxedStrategy<Scenario> {
                 main,
                 coroutines,
                 interrupts: Vec::new(),
+                delivery: Default::default(),
                 limits: Limits {
                     steps_max: 20_000,
                     horizon_secs: 1_000.0,
@@ -491,6 +514,7 @@ fn stream_scenario() -> impl Strategy<Value = Scenario> {
                 .map(|(i, b)| (coro_name(i), b))
                 .collect(),
             interrupts: Vec::new(),
+            delivery: Default::default(),
             limits: Limits {
                 steps_max: 20_000,
                 horizon_secs: 1_000.0,

@@ -119,6 +119,7 @@ enum Command {
     ///   asyncspec fuzz --impl asyncio --cases 2000 --seed 1 --jobs 2
     ///   asyncspec fuzz --python ~/.pyenv/versions/3.12.1/bin/python --format json
     ///   asyncspec fuzz --generator streams --cases 1500 --seed 1   (reads over the simulated network)
+    ///   asyncspec fuzz --generator sockets --cases 1500 --seed 1   (the same, over loopback TCP)
     ///   asyncspec fuzz --impl uvloop --python VENV/bin/python --cases 1500 --seed 1
     ///
     /// uvloop and rloop must be installed for --python; their traces are held to their own
@@ -144,7 +145,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Scenario generator: plain; bound (programs start with some variables bound);
-        /// streams (reads of two streams fed by the simulated network, with faults).
+        /// streams (reads of two streams fed by the simulated network, with faults);
+        /// sockets (streams' cases, delivered over real loopback TCP connections).
         #[arg(long, default_value = "plain")]
         generator: String,
     },
@@ -163,7 +165,7 @@ enum Command {
         /// Case number in that run.
         #[arg(long, requires = "seed")]
         case: Option<u64>,
-        /// The generator that run used (plain, bound or streams).
+        /// The generator that run used (plain, bound, streams or sockets).
         #[arg(long, default_value = "plain")]
         generator: String,
         /// The runtime under test.
@@ -734,11 +736,7 @@ fn fuzz_cmd(
         regressions: regressions.to_path_buf(),
         progress: true,
     };
-    let gen_word = match generator {
-        asyncspec_conformance::generate::Generator::Plain => "plain",
-        asyncspec_conformance::generate::Generator::Bound => "bound",
-        asyncspec_conformance::generate::Generator::Streams => "streams",
-    };
+    let gen_word = generator.word();
     let hint = move |saved: &std::path::Path, seed: u64, case: u64| {
         format!(
             "asyncspec replay {} --impl {impl_} --python {python}   (or: asyncspec replay --seed {seed} --case {case} --generator {gen_word} --impl {impl_} --python {python})",

@@ -41,6 +41,7 @@ pub mod reporting;
 pub mod rloop;
 pub mod runners;
 pub mod scenario;
+pub mod sockets;
 pub mod streams;
 pub mod task;
 pub mod taskgroups;

@@ -158,7 +158,8 @@ impl World {
                 }
                 TimerAction::Deliver(name, _)
                 | TimerAction::Consume(name, _)
-                | TimerAction::ConnectionLost(name) => {
+                | TimerAction::ReadReady(name)
+                | TimerAction::ConnectionLost(name, _) => {
                     // The stream's objects stay: its reader and its protocol's closed
                     // future keep the reset, whose traceback keeps the coroutines of the
                     // tasks it left since a future last restored it.

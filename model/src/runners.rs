@@ -36,6 +36,14 @@ pub fn run_world(
     choices: &[usize],
 ) -> Result<World, String> {
     scenario.validate()?;
+    if scenario.delivery == crate::scenario::DeliveryMode::Socket
+        && profile.event_loop != crate::profile::EventLoop::Asyncio
+    {
+        return Err(format!(
+            "socket delivery is modelled for asyncio's selector loop only, not {}",
+            profile.name()
+        ));
+    }
     let mut world = World::new(Rc::new(scenario.clone()), profile, choices.to_vec())?;
     world.run_main();
     Ok(world)

@@ -50,6 +50,10 @@ pub struct Scenario {
     /// network's output: what arrives when).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub streams: BTreeMap<String, StreamSpec>,
+    /// How the streams' deliveries reach the readers: handed over in memory at their
+    /// times (default), or sent over real loopback sockets.
+    #[serde(default, skip_serializing_if = "DeliveryMode::is_memory")]
+    pub delivery: DeliveryMode,
     /// KeyboardInterrupts delivered from outside (SIGINT) at virtual times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interrupts: Vec<Interrupt>,
@@ -60,6 +64,38 @@ pub struct Scenario {
 
 fn default_format() -> u32 {
     SCENARIO_FORMAT
+}
+
+/// How a scenario's streams are carried (`"delivery"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMode {
+    /// A simulated transport: each delivery is handed to the reader's protocol at its
+    /// virtual time (`feed_data`, `feed_eof`, `connection_lost(exc)`), the peer takes
+    /// written bytes at its scheduled times. Deterministic.
+    #[default]
+    Memory,
+    /// Every stream is a real loopback TCP connection: the peer sends each delivery at
+    /// its time (data, FIN, RST) and the loop's own socket transport reads it; how
+    /// the kernel splits the bytes between reads is the runtime's, so the model allows
+    /// every split. The peer never reads: written bytes stay in its socket buffers.
+    Socket,
+}
+
+impl DeliveryMode {
+    /// The default, left out of scenario files.
+    pub fn is_memory(&self) -> bool {
+        *self == DeliveryMode::Memory
+    }
+
+    /// `memory` / `socket`.
+    pub fn parse(word: &str) -> Result<DeliveryMode, String> {
+        match word {
+            "memory" => Ok(DeliveryMode::Memory),
+            "socket" => Ok(DeliveryMode::Socket),
+            other => Err(format!("unknown delivery {other:?} (memory or socket)")),
+        }
+    }
 }
 
 /// A `StreamReader(limit=limit)` and what the network delivers to it.
@@ -97,6 +133,16 @@ pub struct WriterSpec {
 
 fn default_high_water() -> usize {
     65536
+}
+
+impl Default for WriterSpec {
+    fn default() -> Self {
+        WriterSpec {
+            high_water: default_high_water(),
+            low_water: None,
+            consumed: Vec::new(),
+        }
+    }
 }
 
 /// The peer takes bytes from the transport's buffer.

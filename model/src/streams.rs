@@ -28,6 +28,8 @@ pub struct ReaderState {
     pub exception: Option<ExcId>,
     /// `_limit`.
     pub limit: usize,
+    /// `_paused`: it paused its transport's reading (buffer above twice the limit).
+    pub paused: bool,
 }
 
 /// Which read.
@@ -80,7 +82,11 @@ impl World {
         let deliveries = &self.scenario.streams[name].deliveries;
         let arrival = deliveries[i].arrival();
         let next = deliveries.get(i + 1).map(|d| d.at);
-        self.stream_deliver(name, &arrival);
+        if self.sockets.is_empty() {
+            self.stream_deliver(name, &arrival);
+        } else {
+            self.socket_peer_sends(name, &arrival);
+        }
         if let Some(at) = next {
             self.call_at(
                 at,
@@ -146,18 +152,36 @@ impl World {
         );
     }
 
-    /// `feed_data(data)`: empty data does nothing.
-    fn feed_data(&mut self, name: &str, data: &[u8]) {
+    /// `feed_data(data)`: empty data does nothing. Above twice the limit a reader
+    /// with a transport pauses its reading.
+    pub(crate) fn feed_data(&mut self, name: &str, data: &[u8]) {
         if data.is_empty() {
             return;
         }
         self.cite(cite!("asyncio.streams.reader.data_wakes_waiter"));
         self.reader_mut(name).buffer.extend_from_slice(data);
         self.wakeup_waiter(name);
+        let r = self.reader(name);
+        if self.writers.contains_key(name) && !r.paused && r.buffer.len() > 2 * r.limit {
+            self.cite(cite!("asyncio.streams.reader.pauses_transport_above_limit"));
+            self.transport_pause_reading(name);
+            self.reader_mut(name).paused = true;
+        }
+    }
+
+    /// `_maybe_resume_transport()`: at or below the limit a paused reader resumes
+    /// its transport's reading.
+    fn maybe_resume_transport(&mut self, name: &str) {
+        let r = self.reader(name);
+        if r.paused && r.buffer.len() <= r.limit {
+            self.cite(cite!("asyncio.streams.reader.pauses_transport_above_limit"));
+            self.reader_mut(name).paused = false;
+            self.transport_resume_reading(name);
+        }
     }
 
     /// `feed_eof()`.
-    fn feed_eof(&mut self, name: &str) {
+    pub(crate) fn feed_eof(&mut self, name: &str) {
         self.cite(cite!("asyncio.streams.reader.eof_wakes_waiter"));
         self.reader_mut(name).eof = true;
         self.wakeup_waiter(name);
@@ -270,6 +294,11 @@ impl World {
                     );
                     return FrameOut::Raise(e);
                 }
+                // "Waiting for data while paused will make deadlock": resume first.
+                if self.reader(name).paused {
+                    self.reader_mut(name).paused = false;
+                    self.transport_resume_reading(name);
+                }
                 let w = self.new_future("waiter");
                 self.reader_mut(name).waiter = Some(w);
                 p.waiting = true;
@@ -298,6 +327,7 @@ impl World {
             }
         }
         let data = self.take(name, n as usize);
+        self.maybe_resume_transport(name);
         if data.is_empty() {
             self.cite(cite!("asyncio.streams.read.eof_empty"));
         } else {
@@ -323,6 +353,7 @@ impl World {
             }
             let limit = self.reader(name).limit;
             let block = self.take(name, limit);
+            self.maybe_resume_transport(name);
             p.started = false;
             if block.is_empty() {
                 return Step::Return(std::mem::take(&mut p.blocks));
@@ -362,7 +393,9 @@ impl World {
             return Step::Wait("readexactly");
         }
         self.cite(cite!("asyncio.streams.readexactly.returns_n"));
-        Step::Return(self.take(name, n))
+        let data = self.take(name, n);
+        self.maybe_resume_transport(name);
+        Step::Return(data)
     }
 
     /// `readuntil(separator)`.
@@ -425,7 +458,9 @@ impl World {
             );
         }
         self.cite(cite!("asyncio.streams.readuntil.consumes_separator"));
-        Step::Return(self.take(name, isep + sep.len()))
+        let data = self.take(name, isep + sep.len());
+        self.maybe_resume_transport(name);
+        Step::Return(data)
     }
 
     /// `readline()`: an IncompleteReadError returns its partial line; a
@@ -459,6 +494,7 @@ impl World {
                 } else {
                     buf.clear();
                 }
+                self.maybe_resume_transport(name);
                 Step::Raise(self.new_exc("ValueError", message.into_iter().collect()))
             }
             other => other,
@@ -523,12 +559,28 @@ pub enum DrainPhase {
 impl World {
     /// Make the connections' write sides (when the run starts, as the adapter does).
     pub(crate) fn open_connections(&mut self) {
+        let socket = self.scenario.delivery == crate::scenario::DeliveryMode::Socket;
+        // Over sockets every stream is a connection; the peer's kernel takes every
+        // write at once, so its consumption schedule does not apply.
         let specs: Vec<(String, crate::scenario::WriterSpec)> = self
             .scenario
             .streams
             .iter()
-            .filter_map(|(n, s)| s.writer.clone().map(|w| (n.clone(), w)))
+            .filter_map(|(n, s)| match (&s.writer, socket) {
+                (Some(w), false) => Some((n.clone(), w.clone())),
+                (w, true) => Some((
+                    n.clone(),
+                    crate::scenario::WriterSpec {
+                        consumed: Vec::new(),
+                        ..w.clone().unwrap_or_default()
+                    },
+                )),
+                (None, false) => None,
+            })
             .collect();
+        if socket {
+            self.open_sockets();
+        }
         for (name, spec) in specs {
             let closed = self.new_future("closed");
             self.writers.insert(
@@ -556,6 +608,12 @@ impl World {
 
     /// `writer.write(data)`.
     pub(crate) fn stream_write(&mut self, name: &str, data: &[u8]) {
+        if self.sockets.contains_key(name) {
+            if !data.is_empty() {
+                self.socket_write(name);
+            }
+            return;
+        }
         let w = self.writer_mut(name);
         if w.closing || data.is_empty() {
             return;
@@ -617,8 +675,13 @@ impl World {
             return;
         }
         w.closing = true;
-        if w.buffered == 0 {
-            self.call_soon_timer(crate::world::TimerAction::ConnectionLost(name.to_string()));
+        if self.sockets.contains_key(name) {
+            self.socket_close(name);
+        } else if self.writer_mut(name).buffered == 0 {
+            self.call_soon_timer(crate::world::TimerAction::ConnectionLost(
+                name.to_string(),
+                None,
+            ));
         }
     }
 

@@ -120,8 +120,11 @@ pub enum TimerAction {
     Deliver(String, usize),
     /// The peer takes bytes from the named connection's buffer (schedule index).
     Consume(String, usize),
-    /// `_call_connection_lost(None)` after `close()` of an empty transport.
-    ConnectionLost(String),
+    /// `_call_connection_lost(exc)`: after `close()` of an empty transport (None), or
+    /// the socket transport's `_force_close(exc)`.
+    ConnectionLost(String, Option<ExcId>),
+    /// The socket transport's registered reader, `_read_ready` (socket delivery).
+    ReadReady(String),
 }
 
 /// A timer handle: `TimerHandle(when, callback)`.
@@ -348,6 +351,8 @@ pub struct World {
     pub readers: BTreeMap<String, crate::streams::ReaderState>,
     /// Connections' write sides, by the reader's name.
     pub writers: BTreeMap<String, crate::streams::WriterState>,
+    /// Connections' socket transports (socket delivery only), by the reader's name.
+    pub sockets: BTreeMap<String, crate::sockets::SocketState>,
     /// `concurrent.futures.Future` objects.
     pub cfutures: Vec<crate::executors::CFut>,
     /// Task groups.
@@ -445,6 +450,7 @@ impl World {
             cfutures: Vec::new(),
             readers,
             writers: BTreeMap::new(),
+            sockets: BTreeMap::new(),
             groups: Vec::new(),
             waits: Vec::new(),
             as_completed: Vec::new(),
@@ -724,15 +730,21 @@ impl World {
     /// A handle made by `call_soon` whose callback is a timer action (so it can be
     /// cancelled like a timer: `Timeout.reschedule` to a past deadline does this).
     pub fn call_soon_timer(&mut self, action: TimerAction) -> TimerId {
+        let id = self.new_handle(action);
+        self.call_soon(Handle::Timer(id));
+        id
+    }
+
+    /// A cancellable handle that is not queued yet (`events.Handle(callback)`): a
+    /// selector's registered reader, queued each time its file is ready.
+    pub fn new_handle(&mut self, action: TimerAction) -> TimerId {
         self.timers.push(Timer {
             when: self.now,
             action,
             cancelled: false,
             scheduled: false,
         });
-        let id = TimerId(self.timers.len() as u32 - 1);
-        self.call_soon(Handle::Timer(id));
-        id
+        TimerId(self.timers.len() as u32 - 1)
     }
 
     /// `handle.cancel()` (TimerHandle.cancel calls `_timer_handle_cancelled` when scheduled).
@@ -859,8 +871,10 @@ impl World {
             }
         }
 
-        // The selector's timeout is where virtual time advances.
-        if self.ready.is_empty() && !self.stopping {
+        // The selector: a ready socket returns at once (socket delivery); otherwise its
+        // timeout is where virtual time advances.
+        let io_ready = self.sockets_ready();
+        if self.ready.is_empty() && !self.stopping && io_ready.is_empty() {
             match self.scheduled.first() {
                 Some(&head) => {
                     let when = self.timers[head.0 as usize].when;
@@ -888,6 +902,8 @@ impl World {
             return Ok(());
         }
 
+        // `_process_events`: the ready files' handlers go before the due timers.
+        self.queue_io_handlers(io_ready);
         let end_time = self.now + CLOCK_RESOLUTION;
         while let Some(&head) = self.scheduled.first() {
             if self.timers[head.0 as usize].when >= end_time {
@@ -1028,8 +1044,12 @@ impl World {
                 self.stream_consume_nth(&stream, i);
                 Ok(())
             }
-            TimerAction::ConnectionLost(stream) => {
-                self.connection_lost(&stream, None);
+            TimerAction::ConnectionLost(stream, exc) => {
+                self.call_connection_lost(&stream, exc);
+                Ok(())
+            }
+            TimerAction::ReadReady(stream) => {
+                self.socket_read_ready(&stream);
                 Ok(())
             }
         }

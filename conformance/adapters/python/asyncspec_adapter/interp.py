@@ -20,6 +20,7 @@ import sys
 import warnings
 
 from . import loops
+from .sockets import AdapterFault, SocketNetwork
 
 
 class BadAwaitable:
@@ -207,6 +208,9 @@ class Interp:
         self.end_time = 0.0
         self.readers = {}
         self.writers = {}
+        # Socket delivery's connections (None: in memory).
+        self.network = SocketNetwork(self) if scenario.get("delivery") == "socket" else None
+        self.setting_up = False
 
     # ----- recording ----------------------------------------------------------------
 
@@ -674,6 +678,9 @@ class Interp:
         """Make the readers and schedule the network's deliveries (in memory: the
         bytes are handed to the reader at their virtual times), reader by reader in
         name order, each in time order, as the model does."""
+        if self.network is not None:
+            self.network.schedule(loop, self.s.get("streams") or {})
+            return
         for name in sorted(self.s.get("streams") or {}):
             spec = self.s["streams"][name]
             reader = asyncio.StreamReader(limit=int(spec.get("limit", 65536)), loop=loop)
@@ -695,6 +702,16 @@ class Interp:
             consumed = spec.get("consumed") or []
             if consumed:
                 loop.call_at(float(consumed[0]["at"]), self.consume, name, transport, consumed, 0)
+
+    def open_network(self, loop):
+        """Socket delivery: connect the streams before main runs (the loop runs the
+        set-up at virtual time 0); nothing of it is counted as the scenario's."""
+        self.setting_up = True
+        try:
+            self.network.open(loop, self.s.get("streams") or {})
+        finally:
+            self.setting_up = False
+            loops.reset_counters()
 
     def consume(self, name, transport, consumed, i):
         """The peer takes bytes (consumption i); it schedules the next."""
@@ -776,8 +793,12 @@ class Interp:
             self.run_prelude()
             try:
                 with asyncio.Runner(debug=debug, loop_factory=factory) as runner:
+                    if self.network is not None:
+                        self.open_network(runner.get_loop())
                     v = runner.run(self.make_coro("main"))
                 self.rec("finished", outcome=self.outcome(True, v))
+            except AdapterFault:
+                raise
             except BaseException as e:  # noqa: BLE001 - every outcome is data
                 # A limit was recorded where it happened (the selector); after it the
                 # runner's shutdown may raise anything: none of it is the scenario's.
@@ -801,6 +822,8 @@ class Interp:
                 self.main_task = None
                 gc.collect()
         finally:
+            if self.network is not None:
+                self.network.close()
             if release is not None:
                 release()
             gc.enable()

@@ -54,6 +54,14 @@ class VirtualSelector(selectors.BaseSelector):
         interp = self._interp
         if interp.stopped:
             raise Limit("stopped")
+        if interp.network is not None:
+            # Socket delivery: the readers' sockets are real; what they hold is
+            # returned at once, before any virtual time passes.
+            from .sockets import poll
+
+            ready = poll(self._keys, interp.network.fds())
+            if ready:
+                return ready
         if timeout is None:
             interp.rec("limit", what="deadlock: nothing is ready and no timer is set")
             interp.stopped = True
@@ -128,6 +136,9 @@ class _Hooks:
         self.set_task_factory(_task_factory)
 
     def create_task(self, coro, *, name=None, context=None, **kwargs):
+        if self._asyncspec_interp.setting_up:
+            # The adapter's own set-up (socket delivery's connect): not the scenario's.
+            return super().create_task(coro, name=name, context=context, **kwargs)
         self._asyncspec_created += 1
         first = self._asyncspec_created == 1
         desired = self._asyncspec_interp.desired_names.pop(id(coro), None)
@@ -297,9 +308,14 @@ def describe(kind):
     return f"{kind}-{version(kind)}"
 
 
-def factory(kind, interp, horizon, interrupts):
+def reset_counters():
+    """Creation numbers start again (after the adapter's own set-up)."""
     _creation.clear()
     _counter[0] = 0
+
+
+def factory(kind, interp, horizon, interrupts):
+    reset_counters()
     if kind == "asyncio":
         return lambda: VirtualSelectorLoop(interp, horizon, interrupts)
     cls = _loop_class(kind)

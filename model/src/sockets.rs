@@ -1,0 +1,283 @@
+//! A connection's socket transport, for scenarios whose delivery is `socket`: what the
+//! kernel holds for the reader, when the loop's selector sees it, and the transport's
+//! read, pause, close and fatal-error paths. Chapter: `specs/asyncio/streams.toml`
+//! (`asyncio.streams.socket.*`).
+//!
+//! Transcribes `_SelectorSocketTransport` and `_SelectorTransport` of
+//! `Lib/asyncio/selector_events.py` (3.11-3.13 agree on these paths) and the selector
+//! half of `BaseEventLoop._run_once`. The peer is the adapter's end of a loopback TCP
+//! connection: at each scheduled delivery it sends the bytes, a FIN (EOF) or an RST
+//! (reset); it never reads. How many queued bytes one `recv` returns is the kernel's
+//! choice, so it is a choice point (every non-empty prefix; canonical: all of them).
+
+use crate::exception::ExcId;
+use crate::scenario::Arrival;
+use crate::trace::EventKind;
+use crate::value::Value;
+use crate::world::{Handle, TimerAction, TimerId, World};
+
+/// One connection's socket, as the loop's transport and the kernel see it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SocketState {
+    /// Bytes the peer sent that no `recv` has taken yet (the kernel's receive queue).
+    pub queued: Vec<u8>,
+    /// The peer's FIN is queued behind them: `recv` returns b'' once they are taken.
+    pub fin: bool,
+    /// The peer's RST arrived and no call has returned its error yet: the next `send`,
+    /// or the next `recv` once the queue is empty, fails with ECONNRESET.
+    pub reset_pending: bool,
+    /// The selector's registered reader handle (`_add_reader`); None when not reading.
+    pub reader: Option<TimerId>,
+    /// `_paused` (`pause_reading()`).
+    pub paused: bool,
+    /// `_conn_lost`: `connection_lost` is scheduled.
+    pub conn_lost: bool,
+    /// `_call_connection_lost` closed the socket: what the peer sends now is refused.
+    pub closed: bool,
+}
+
+impl World {
+    /// The connections, opened (and reading) before `main` starts, as the adapter's
+    /// set-up does: `loop.create_connection(sock=...)` runs `connection_made` and then
+    /// `_add_reader` with `call_soon`, and the adapter waits for both.
+    pub(crate) fn open_sockets(&mut self) {
+        let names: Vec<String> = self.scenario.streams.keys().cloned().collect();
+        for name in names {
+            let reader = self.new_handle(TimerAction::ReadReady(name.clone()));
+            self.sockets.insert(
+                name,
+                SocketState {
+                    reader: Some(reader),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+
+    /// The peer sends delivery `arrival` (its send, shutdown or abortive close).
+    pub(crate) fn socket_peer_sends(&mut self, name: &str, arrival: &Arrival) {
+        let what = match arrival {
+            Arrival::Data { data } => format!(
+                "sent data {}",
+                Value::Bytes {
+                    bytes: data.clone()
+                }
+            ),
+            Arrival::Eof => "sent eof".into(),
+            Arrival::Reset => "sent reset".into(),
+        };
+        self.emit_for(
+            None,
+            EventKind::Delivered {
+                reader: name.into(),
+                what,
+            },
+        );
+        let s = self.socket_mut(name);
+        if s.closed {
+            // The reader's socket is gone: the kernel answers with an RST, nothing arrives.
+            return;
+        }
+        match arrival {
+            Arrival::Data { data } => {
+                s.queued
+                    .extend(crate::value::bytes_of(data).unwrap_or_default());
+            }
+            Arrival::Eof => s.fin = true,
+            Arrival::Reset => s.reset_pending = true,
+        }
+    }
+
+    fn socket_mut(&mut self, name: &str) -> &mut SocketState {
+        self.sockets
+            .get_mut(name)
+            .expect("socket delivery opens a socket per stream")
+    }
+
+    /// The sockets the selector reports readable now: registered for reading, and
+    /// the kernel holds bytes, a FIN or an error for them.
+    pub(crate) fn sockets_ready(&self) -> Vec<String> {
+        self.sockets
+            .iter()
+            .filter(|(_, s)| {
+                s.reader.is_some()
+                    && !s.closed
+                    && (!s.queued.is_empty() || s.fin || s.reset_pending)
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// `_process_events`: queue each ready socket's reader handle, in the order the
+    /// selector lists them (any order: epoll lists files as they became ready).
+    pub(crate) fn queue_io_handlers(&mut self, mut ready: Vec<String>) {
+        if !ready.is_empty() {
+            self.cite(cite!("asyncio.streams.socket.ready_before_timers"));
+        }
+        while !ready.is_empty() {
+            let k = self.choose(ready.len());
+            let name = ready.remove(k);
+            if let Some(h) = self.sockets[&name].reader {
+                self.ready.push_back(Handle::Timer(h));
+            }
+        }
+    }
+
+    /// `_read_ready__data_received`: one `recv(max_size)` and what follows from it.
+    pub(crate) fn socket_read_ready(&mut self, name: &str) {
+        let s = &self.sockets[name];
+        let (queued, reset_pending, fin) = (s.queued.len(), s.reset_pending, s.fin);
+        if s.conn_lost {
+            return;
+        }
+        if queued > 0 {
+            // The kernel may return any non-empty prefix of what it holds.
+            self.cite(cite!("asyncio.streams.socket.data_chunking"));
+            let short = self.choose(queued);
+            let data: Vec<u8> = self
+                .socket_mut(name)
+                .queued
+                .drain(..queued - short)
+                .collect();
+            // `protocol.data_received(data)`: StreamReaderProtocol feeds the reader.
+            self.feed_data(name, &data);
+            self.emit_for(
+                None,
+                EventKind::Delivered {
+                    reader: name.into(),
+                    what: format!("received data {}", Value::from_bytes(&data)),
+                },
+            );
+        } else if reset_pending {
+            self.socket_mut(name).reset_pending = false;
+            let e = self.connection_reset_error();
+            self.socket_fatal_error(name, e);
+        } else if fin {
+            // `_read_ready__on_eof`: StreamReaderProtocol.eof_received() feeds EOF and
+            // returns True, so the transport stays open and only stops reading.
+            self.cite(cite!("asyncio.streams.socket.eof_keeps_transport_open"));
+            self.feed_eof(name);
+            self.emit_for(
+                None,
+                EventKind::Delivered {
+                    reader: name.into(),
+                    what: "received eof".into(),
+                },
+            );
+            self.socket_remove_reader(name);
+        }
+    }
+
+    /// `ConnectionResetError(ECONNRESET)` as `recv` or `send` raise it on Linux.
+    fn connection_reset_error(&mut self) -> ExcId {
+        self.new_exc(
+            "ConnectionResetError",
+            vec![
+                Value::Int(104),
+                Value::Str("Connection reset by peer".into()),
+            ],
+        )
+    }
+
+    /// `_fatal_error(exc)` for an OSError: no report to the exception handler (debug
+    /// mode logs it at DEBUG), then `_force_close(exc)`.
+    fn socket_fatal_error(&mut self, name: &str, exc: ExcId) {
+        self.cite(cite!("asyncio.streams.socket.reset_loses_connection"));
+        if self.sockets[name].conn_lost {
+            return;
+        }
+        let w = self
+            .writers
+            .get_mut(name)
+            .expect("every socket has a writer");
+        if !w.closing {
+            w.closing = true;
+            self.socket_remove_reader(name);
+        }
+        self.socket_mut(name).conn_lost = true;
+        self.call_soon_timer(TimerAction::ConnectionLost(name.to_string(), Some(exc)));
+    }
+
+    /// `loop._remove_reader(fd)`: the registered handle is cancelled (a queued copy
+    /// of it is then skipped).
+    fn socket_remove_reader(&mut self, name: &str) {
+        if let Some(h) = self.socket_mut(name).reader.take() {
+            self.cancel_timer(h);
+        }
+    }
+
+    /// `transport.pause_reading()` (StreamReader.feed_data above twice its limit).
+    pub(crate) fn transport_pause_reading(&mut self, name: &str) {
+        let closing = self.writers.get(name).is_some_and(|w| w.closing);
+        let Some(s) = self.sockets.get_mut(name) else {
+            return; // The simulated transport ignores it.
+        };
+        if closing || s.paused {
+            return;
+        }
+        s.paused = true;
+        self.socket_remove_reader(name);
+    }
+
+    /// `transport.resume_reading()`: a fresh reader handle is registered.
+    pub(crate) fn transport_resume_reading(&mut self, name: &str) {
+        let closing = self.writers.get(name).is_some_and(|w| w.closing);
+        let Some(s) = self.sockets.get_mut(name) else {
+            return;
+        };
+        if closing || !s.paused {
+            return;
+        }
+        s.paused = false;
+        let h = self.new_handle(TimerAction::ReadReady(name.to_string()));
+        if let Some(old) = self.socket_mut(name).reader.replace(h) {
+            self.cancel_timer(old);
+        }
+    }
+
+    /// `transport.close()` of a socket transport (its write buffer is always empty:
+    /// the peer's kernel takes every write the scenarios make).
+    pub(crate) fn socket_close(&mut self, name: &str) {
+        self.cite(cite!("asyncio.streams.socket.close_stops_reading"));
+        self.socket_remove_reader(name);
+        self.socket_mut(name).conn_lost = true;
+        self.call_soon_timer(TimerAction::ConnectionLost(name.to_string(), None));
+    }
+
+    /// `transport.write(data)` of a socket transport: dropped once the connection is
+    /// lost; a pending RST makes the send fail (ECONNRESET), which loses the
+    /// connection; otherwise the kernel takes it all.
+    pub(crate) fn socket_write(&mut self, name: &str) {
+        let s = &self.sockets[name];
+        if s.conn_lost {
+            return;
+        }
+        if s.reset_pending {
+            self.socket_mut(name).reset_pending = false;
+            let e = self.connection_reset_error();
+            self.socket_fatal_error(name, e);
+        }
+    }
+
+    /// `_call_connection_lost(exc)`: the protocol's `connection_lost(exc)`, then the
+    /// socket is closed.
+    pub(crate) fn call_connection_lost(&mut self, name: &str, exc: Option<ExcId>) {
+        if self.sockets.contains_key(name) {
+            let what = match exc {
+                None => "connection lost".to_string(),
+                Some(e) => format!("connection lost {}", self.exc_view(e)),
+            };
+            self.connection_lost(name, exc);
+            self.emit_for(
+                None,
+                EventKind::Delivered {
+                    reader: name.into(),
+                    what,
+                },
+            );
+            self.socket_mut(name).closed = true;
+        } else {
+            self.connection_lost(name, exc);
+        }
+    }
+}
