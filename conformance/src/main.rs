@@ -186,6 +186,7 @@ enum Command {
     ///   asyncspec check --python ~/.pyenv/versions/3.13.0/bin/python tests/scenarios/asyncio/taskgroups
     ///   asyncspec check --adapter "micropython my_adapter.py" s.json --profile cpython-3.13
     ///   asyncspec check --impl rloop --python VENV/bin/python tests/scenarios/loops
+    ///   asyncspec check --delivery socket tests/scenarios/asyncio/streams   (over loopback TCP)
     ///
     /// Verdicts: ok (the model allows the trace), known (the runtime's own loop rules allow
     /// it, asyncio's do not: a catalogued divergence), DIVERGES (neither: a failure).
@@ -203,6 +204,10 @@ enum Command {
         /// Print a verdict line per clause.
         #[arg(long)]
         per_clause: bool,
+        /// Carry every scenario's streams this way: memory (the simulated transport)
+        /// or socket (real loopback TCP); default: as each scenario says.
+        #[arg(long)]
+        delivery: Option<String>,
     },
 }
 
@@ -295,8 +300,10 @@ fn main() -> ExitCode {
             runtime,
             format,
             per_clause,
+            delivery,
         } => check(
             &scenarios,
+            delivery.as_deref(),
             &runtime.impl_,
             &runtime.python,
             runtime.adapter.as_deref(),
@@ -485,6 +492,7 @@ fn print_table(statuses: &[ClauseStatus]) {
 #[allow(clippy::too_many_arguments)]
 fn check(
     paths: &[PathBuf],
+    delivery: Option<&str>,
     impl_: &str,
     python: &str,
     adapter: Option<&str>,
@@ -509,6 +517,16 @@ fn check(
             return ExitCode::from(2);
         }
     };
+    let delivery = match delivery
+        .map(asyncspec_model::scenario::DeliveryMode::parse)
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("asyncspec check: --delivery: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let spec = adapter_spec(impl_, python, adapter, mutate);
     let mut checker = match Checker::new(spec, profile) {
         Ok(c) => c,
@@ -526,7 +544,12 @@ fn check(
     for (i, file) in files.iter().enumerate() {
         let name = file.display().to_string();
         let result = match asyncspec_conformance::scenarios::load(file) {
-            Ok(s) => checker.check(&name, &s),
+            Ok(mut s) => {
+                if let Some(d) = delivery.filter(|_| !s.streams.is_empty()) {
+                    s.delivery = d;
+                }
+                checker.check(&name, &s)
+            }
             Err(problem) => CaseResult {
                 scenario: name.clone(),
                 outcome: CaseOutcome::BadInput { problem },
