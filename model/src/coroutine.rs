@@ -1308,12 +1308,15 @@ impl World {
             }
             Stmt::Write { stream, data } => {
                 let bytes = crate::value::bytes_of(data).unwrap_or_default();
-                self.stream_write(stream, &bytes);
+                let r = self.stream_write(stream, &bytes).map(|()| Value::None);
                 let shown = Value::Bytes {
                     bytes: data.clone(),
                 };
-                self.call_event(format!("{stream}.write({shown})"), &Ok(Value::None));
-                Exec::Next
+                self.call_event(format!("{stream}.write({shown})"), &r);
+                match r {
+                    Ok(_) => Exec::Next,
+                    Err(e) => Exec::Signal(Signal::Raising(e)),
+                }
             }
             Stmt::Drain { stream } => {
                 let frame = Frame::Drain {

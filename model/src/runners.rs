@@ -30,14 +30,13 @@ pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<T
 }
 
 /// Why the model cannot run `scenario` under `profile`, if it cannot: socket delivery
-/// is modelled on asyncio's selector loop only (uvloop's and rloop's own transports
-/// read sockets by other rules, not transcribed yet).
+/// is not modelled on rloop yet (its own transport reads sockets by other rules).
 pub fn unmodelled(scenario: &Scenario, profile: Profile) -> Option<String> {
     (scenario.delivery == crate::scenario::DeliveryMode::Socket
-        && profile.event_loop != crate::profile::EventLoop::Asyncio)
+        && profile.event_loop == crate::profile::EventLoop::Rloop)
         .then(|| {
             format!(
-                "socket delivery is not modelled on {} yet (asyncio's selector loop only)",
+                "socket delivery is not modelled on {} yet (asyncio and uvloop only)",
                 profile.name()
             )
         })

@@ -5,7 +5,9 @@
 //!
 //! Transcribes `_SelectorSocketTransport` and `_SelectorTransport` of
 //! `Lib/asyncio/selector_events.py` (3.11-3.13 agree on these paths) and the selector
-//! half of `BaseEventLoop._run_once`. The peer is the adapter's end of a loopback TCP
+//! half of `BaseEventLoop._run_once`; for uvloop, `UVStream` / `UVBaseTransport` of
+//! uvloop 0.23 (`handles/stream.pyx`, `handles/basetransport.pyx`) over libuv's
+//! `uv__stream_io` / `uv__read`. The peer is the adapter's end of a loopback TCP
 //! connection: at each scheduled delivery it sends the bytes, a FIN (EOF) or an RST
 //! (reset); it never reads. How many queued bytes one `recv` returns is the kernel's
 //! choice, so it is a choice point (every non-empty prefix; canonical: all of them).
@@ -168,6 +170,57 @@ impl World {
         }
     }
 
+    /// uvloop: libuv's `uv__stream_io` for a readable socket, in the poll phase; the
+    /// protocol is called right there, not through the ready queue. `uv__read` reads
+    /// once: the scenarios' bytes never fill its buffer, and a short read ends it (the
+    /// rest, the EOF or the error, waits for the next poll). libuv 1.52 takes POLLHUP
+    /// as EOF only without POLLIN, which a TCP socket after an RST always has.
+    pub(crate) fn uv_stream_io(&mut self, name: &str) {
+        let s = &self.sockets[name];
+        let (queued, reset_pending) = (s.queued.len(), s.reset_pending);
+        if queued > 0 {
+            self.cite(cite!("uvloop.streams.read.in_poll_phase"));
+            self.cite(cite!("asyncio.streams.socket.data_chunking"));
+            let short = self.choose(queued);
+            let data: Vec<u8> = self
+                .socket_mut(name)
+                .queued
+                .drain(..queued - short)
+                .collect();
+            self.feed_data(name, &data);
+            self.emit_for(
+                None,
+                EventKind::Delivered {
+                    reader: name.into(),
+                    what: format!("received data {}", Value::from_bytes(&data)),
+                },
+            );
+        } else if reset_pending {
+            self.cite(cite!("uvloop.streams.read.in_poll_phase"));
+            self.socket_mut(name).reset_pending = false;
+            let e = self.connection_reset_error();
+            self.socket_fatal_error(name, e);
+        } else {
+            self.cite(cite!("uvloop.streams.read.in_poll_phase"));
+            self.uv_on_eof(name);
+        }
+    }
+
+    /// `UVStream._on_eof`: eof_received() is true for StreamReaderProtocol, so the
+    /// transport only stops reading.
+    fn uv_on_eof(&mut self, name: &str) {
+        self.cite(cite!("asyncio.streams.socket.eof_keeps_transport_open"));
+        self.feed_eof(name);
+        self.emit_for(
+            None,
+            EventKind::Delivered {
+                reader: name.into(),
+                what: "received eof".into(),
+            },
+        );
+        self.socket_remove_reader(name);
+    }
+
     /// `ConnectionResetError(ECONNRESET)` as `recv` or `send` raise it on Linux.
     fn connection_reset_error(&mut self) -> ExcId {
         self.new_exc(
@@ -246,17 +299,29 @@ impl World {
 
     /// `transport.write(data)` of a socket transport: dropped once the connection is
     /// lost; a pending RST makes the send fail (ECONNRESET), which loses the
-    /// connection; otherwise the kernel takes it all.
-    pub(crate) fn socket_write(&mut self, name: &str) {
+    /// connection; otherwise the kernel takes it all. uvloop refuses any write once
+    /// `connection_lost` has run (its handle is closed): RuntimeError.
+    pub(crate) fn socket_write(&mut self, name: &str, data: &[u8]) -> Result<(), ExcId> {
         let s = &self.sockets[name];
-        if s.conn_lost {
-            return;
+        if self.profile.event_loop == crate::profile::EventLoop::Uvloop && s.closed {
+            self.cite(cite!("uvloop.streams.write_after_close_raises"));
+            return Err(self.new_exc(
+                "RuntimeError",
+                vec![Value::Str(
+                    "unable to perform operation on <TCPTransport closed=True reading=False>; the handler is closed"
+                        .into(),
+                )],
+            ));
+        }
+        if data.is_empty() || s.conn_lost {
+            return Ok(());
         }
         if s.reset_pending {
             self.socket_mut(name).reset_pending = false;
             let e = self.connection_reset_error();
             self.socket_fatal_error(name, e);
         }
+        Ok(())
     }
 
     /// `_call_connection_lost(exc)`: the protocol's `connection_lost(exc)`, then the

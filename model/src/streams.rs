@@ -607,22 +607,20 @@ impl World {
     }
 
     /// `writer.write(data)`.
-    pub(crate) fn stream_write(&mut self, name: &str, data: &[u8]) {
+    pub(crate) fn stream_write(&mut self, name: &str, data: &[u8]) -> Result<(), ExcId> {
         if self.sockets.contains_key(name) {
-            if !data.is_empty() {
-                self.socket_write(name);
-            }
-            return;
+            return self.socket_write(name, data);
         }
         let w = self.writer_mut(name);
         if w.closing || data.is_empty() {
-            return;
+            return Ok(());
         }
         w.buffered += data.len();
         if w.buffered > w.high && !w.paused {
             self.cite(cite!("asyncio.streams.drain.waits_while_paused"));
             self.writer_mut(name).paused = true;
         }
+        Ok(())
     }
 
     /// The peer takes bytes: consumption `i` of the schedule; the next is scheduled now.

@@ -103,7 +103,12 @@ impl World {
             if self.limit.is_some() {
                 break;
             }
-            if !stop_flag && !self.uv.idle_active {
+            // `uv__io_poll`: ready sockets are polled without waiting and their
+            // callbacks run here (socket delivery).
+            let io_ready = self.sockets_ready();
+            if !io_ready.is_empty() {
+                self.uv_poll_io(io_ready);
+            } else if !stop_flag && !self.uv.idle_active {
                 match self.uv_next_timeout() {
                     None => {
                         self.note_deadlock();
@@ -154,6 +159,21 @@ impl World {
             self.uv.idle_active = false;
         }
         self.uv.stopping
+    }
+
+    /// The poll's I/O callbacks, in the order epoll lists the sockets (any order).
+    fn uv_poll_io(&mut self, mut ready: Vec<String>) {
+        while !ready.is_empty() {
+            let k = self.choose(ready.len());
+            let name = ready.remove(k);
+            if self.limit.is_some() || !self.charge_step() {
+                return;
+            }
+            // A socket stopped reading by an earlier callback of this poll is skipped.
+            if self.sockets[&name].reader.is_some() {
+                self.uv_stream_io(&name);
+            }
+        }
     }
 
     /// `uv__next_timeout`: milliseconds to the first live timer, or None (wait forever).
