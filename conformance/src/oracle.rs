@@ -287,9 +287,6 @@ fn search_runs_max() -> usize {
 /// On uvloop and rloop a trace their loop's rules allow is then held against asyncio's
 /// rules for the same CPython: if those do not allow it, the verdict is `Known`.
 pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Verdict, String> {
-    if let Some(reason) = asyncspec_model::unmodelled(scenario, profile) {
-        return Ok(Verdict::Inconclusive { reason });
-    }
     let verdict = check_profile(scenario, profile, real)?;
     if profile.event_loop == EventLoop::Asyncio || !matches!(verdict, Verdict::Conforms { .. }) {
         return Ok(verdict);

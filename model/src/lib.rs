@@ -52,7 +52,7 @@ pub mod value;
 pub mod world;
 
 pub use profile::{EventLoop, Profile, Python};
-pub use runners::{run, run_world, unmodelled};
+pub use runners::{run, run_world};
 pub use scenario::Scenario;
 pub use trace::Trace;
 

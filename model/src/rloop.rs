@@ -55,6 +55,8 @@ impl World {
     /// `EventLoop._run`: steps until `stop()`; Ok always (callbacks' exceptions are
     /// reported, not raised).
     pub(crate) fn rloop_run_forever(&mut self) -> Result<(), Escaped> {
+        // `_run` starts a fresh `EventLoopRunState` (`tick_last: 0`).
+        self.rloop_last_poll_us = 0;
         while self.limit.is_none() && !self.stopping {
             self.rloop_step();
         }
@@ -65,21 +67,48 @@ impl World {
     /// `EventLoop.step`.
     fn rloop_step(&mut self) {
         // The poll: it waits only when nothing is ready, until the first deadline
-        // (cancelled timers included: they are still in the heap).
-        if self.ready.is_empty() {
+        // (cancelled timers included: they are still in the heap). With callbacks
+        // ready it is skipped unless 250 us passed since the last one (`skip_poll`).
+        let polled = if self.ready.is_empty() {
             let tick = self.rloop_tick_us();
+            let io_ready = self.sockets.values().any(|s| s.edge && s.reader.is_some());
             let Some(&head) = self.scheduled.first() else {
-                self.note_deadlock();
-                return;
+                if !io_ready {
+                    self.note_deadlock();
+                    return;
+                }
+                self.rloop_last_poll_us = self.rloop_tick_us();
+                return self.rloop_run_batch(true);
             };
             let wait_us = (self.timers[head.0 as usize].when as i64 - tick).max(0);
             // mio: `(timeout + 999_999 ns).as_millis()`, a whole number of milliseconds.
+            // A ready socket (vclock polls without waiting first) returns at once.
             let wait_ms = (wait_us * 1000 + 999_999) / 1_000_000;
-            if !self.native_wait(wait_ms) {
+            if !io_ready && !self.native_wait(wait_ms) {
                 return;
             }
+            true
+        } else {
+            let skip = self.rloop_tick_us() - self.rloop_last_poll_us < 250;
+            if !skip && !self.sockets.is_empty() {
+                self.cite(cite!("rloop.streams.poll_skipped_while_ready"));
+            }
+            !skip
+        };
+        if polled {
+            self.rloop_last_poll_us = self.rloop_tick_us();
         }
+        self.rloop_run_batch(polled)
+    }
+
+    /// One step's batch: the callbacks ready, then (after a poll) the sockets' read
+    /// handles, then the due timers.
+    fn rloop_run_batch(&mut self, polled: bool) {
         let mut batch: Vec<Handle> = self.ready.drain(..).collect();
+        if polled {
+            let io = self.rloop_poll_io();
+            batch.extend(io);
+        }
         let tick = self.rloop_tick_us();
         while let Some(&head) = self.scheduled.first() {
             if self.timers[head.0 as usize].when as i64 > tick {
@@ -129,7 +158,7 @@ impl World {
     /// (the callback stays referenced) and `close()` does not empty the heap, so what a
     /// timer still in the heap at the end refers to is never freed, and is never
     /// reported as "exception was never retrieved".
-    pub(crate) fn rloop_kept_alive(&self) -> std::collections::BTreeSet<FutId> {
+    pub(crate) fn rloop_kept_alive(&mut self) -> std::collections::BTreeSet<FutId> {
         let mut kept = std::collections::BTreeSet::new();
         let keep_future = |w: &World, f: FutId, kept: &mut std::collections::BTreeSet<FutId>| {
             kept.insert(f);
@@ -169,6 +198,18 @@ impl World {
                 }
                 TimerAction::Sigint => {}
             }
+        }
+        // Socket delivery: rloop's Rust side still holds every TCPTransport it made,
+        // so each protocol's closed future keeps the exception that lost its
+        // connection, and that exception's traceback keeps its tasks.
+        let lost: Vec<crate::exception::ExcId> = self
+            .sockets
+            .keys()
+            .filter_map(|name| self.readers.get(name).and_then(|r| r.exception))
+            .collect();
+        for e in lost {
+            self.cite(cite!("rloop.streams.transports_kept_alive"));
+            kept.extend(self.excs[e.0 as usize].tb_tasks.iter().copied());
         }
         kept
     }

@@ -29,19 +29,6 @@ pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<T
     })
 }
 
-/// Why the model cannot run `scenario` under `profile`, if it cannot: socket delivery
-/// is not modelled on rloop yet (its own transport reads sockets by other rules).
-pub fn unmodelled(scenario: &Scenario, profile: Profile) -> Option<String> {
-    (scenario.delivery == crate::scenario::DeliveryMode::Socket
-        && profile.event_loop == crate::profile::EventLoop::Rloop)
-        .then(|| {
-            format!(
-                "socket delivery is not modelled on {} yet (asyncio and uvloop only)",
-                profile.name()
-            )
-        })
-}
-
 /// Run a scenario and hand back the whole final state (for invariant checks).
 pub fn run_world(
     scenario: &Scenario,
@@ -49,9 +36,6 @@ pub fn run_world(
     choices: &[usize],
 ) -> Result<World, String> {
     scenario.validate()?;
-    if let Some(why) = unmodelled(scenario, profile) {
-        return Err(why);
-    }
     let mut world = World::new(Rc::new(scenario.clone()), profile, choices.to_vec())?;
     world.run_main();
     Ok(world)

@@ -7,7 +7,9 @@
 //! `Lib/asyncio/selector_events.py` (3.11-3.13 agree on these paths) and the selector
 //! half of `BaseEventLoop._run_once`; for uvloop, `UVStream` / `UVBaseTransport` of
 //! uvloop 0.23 (`handles/stream.pyx`, `handles/basetransport.pyx`) over libuv's
-//! `uv__stream_io` / `uv__read`. The peer is the adapter's end of a loopback TCP
+//! `uv__stream_io` / `uv__read`; for rloop, `TCPTransport`, `TCPReadHandle`,
+//! `ScheduledIO` and the loop's `step` of rloop 0.5.0 (`src/tcp.rs`, `src/io.rs`,
+//! `src/event_loop.rs` of its sdist) over mio's edge-triggered epoll. The peer is the adapter's end of a loopback TCP
 //! connection: at each scheduled delivery it sends the bytes, a FIN (EOF) or an RST
 //! (reset); it never reads. How many queued bytes one `recv` returns is the kernel's
 //! choice, so it is a choice point (every non-empty prefix; canonical: all of them).
@@ -36,6 +38,15 @@ pub struct SocketState {
     pub conn_lost: bool,
     /// `_call_connection_lost` closed the socket: what the peer sends now is refused.
     pub closed: bool,
+    /// rloop: an edge-triggered event is pending for the next poll (something arrived;
+    /// the socket stays registered until the connection is lost).
+    pub edge: bool,
+    /// rloop: `ScheduledIO`'s READY_R, a readable event taken while reading was
+    /// paused (disarmed); resuming schedules a read for it.
+    pub ready_r: bool,
+    /// rloop: the RST's error was returned (and swallowed) by a read: later reads
+    /// return 0 (EOF) and later writes fail with EPIPE.
+    pub reset_seen: bool,
 }
 
 impl World {
@@ -87,6 +98,9 @@ impl World {
             }
             Arrival::Eof => s.fin = true,
             Arrival::Reset => s.reset_pending = true,
+        }
+        if !s.conn_lost {
+            s.edge = true;
         }
     }
 
@@ -286,11 +300,26 @@ impl World {
         if let Some(old) = self.socket_mut(name).reader.replace(h) {
             self.cancel_timer(old);
         }
+        // rloop (`arm_r`, `consume_ready_r`): an event taken while paused is read now,
+        // by a handle queued like call_soon.
+        if self.profile.event_loop == crate::profile::EventLoop::Rloop
+            && std::mem::take(&mut self.socket_mut(name).ready_r)
+        {
+            self.cite(cite!("rloop.streams.resume_reads_event_taken_while_paused"));
+            self.call_soon_timer(TimerAction::ReadReady(name.to_string()));
+        }
     }
 
     /// `transport.close()` of a socket transport (its write buffer is always empty:
     /// the peer's kernel takes every write the scenarios make).
     pub(crate) fn socket_close(&mut self, name: &str) {
+        if self.profile.event_loop == crate::profile::EventLoop::Rloop {
+            // rloop calls connection_lost(None) inside close() (once per transport).
+            self.cite(cite!("rloop.streams.connection_lost_inside_call"));
+            self.socket_remove_reader(name);
+            self.rloop_call_conn_lost(name, None);
+            return;
+        }
         self.cite(cite!("asyncio.streams.socket.close_stops_reading"));
         self.socket_remove_reader(name);
         self.socket_mut(name).conn_lost = true;
@@ -313,6 +342,9 @@ impl World {
                 )],
             ));
         }
+        if self.profile.event_loop == crate::profile::EventLoop::Rloop {
+            return self.rloop_socket_write(name, data);
+        }
         if data.is_empty() || s.conn_lost {
             return Ok(());
         }
@@ -333,16 +365,133 @@ impl World {
                 Some(e) => format!("connection lost {}", self.exc_view(e)),
             };
             self.connection_lost(name, exc);
+            // Under the current task when a call (rloop's close or write) runs it.
+            self.emit(EventKind::Delivered {
+                reader: name.into(),
+                what,
+            });
+            // rloop's socket lives as long as its transport object (the writer).
+            if self.profile.event_loop != crate::profile::EventLoop::Rloop {
+                self.socket_mut(name).closed = true;
+            }
+        } else {
+            self.connection_lost(name, exc);
+        }
+    }
+}
+
+// ----- rloop: TCPTransport over mio --------------------------------------------------
+
+impl World {
+    /// rloop's poll (`handle_io_tcps`): each socket with a pending event, in the order
+    /// epoll lists them (any order), gets a fresh `TCPReadHandle` if reading is armed,
+    /// else its READY_R flag is set.
+    pub(crate) fn rloop_poll_io(&mut self) -> Vec<Handle> {
+        let mut ready: Vec<String> = self
+            .sockets
+            .iter()
+            .filter(|(_, s)| s.edge)
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut handles = Vec::new();
+        while !ready.is_empty() {
+            let k = self.choose(ready.len());
+            let name = ready.remove(k);
+            let s = self.socket_mut(&name);
+            s.edge = false;
+            if s.reader.is_some() {
+                let h = self.new_handle(TimerAction::ReadReady(name));
+                handles.push(Handle::Timer(h));
+            } else {
+                s.ready_r = true;
+            }
+        }
+        handles
+    }
+
+    /// `TCPTransport.call_conn_lost(err)`: once per transport, connection_lost(err)
+    /// right now; the socket is then unregistered (no more events).
+    fn rloop_call_conn_lost(&mut self, name: &str, exc: Option<ExcId>) {
+        if std::mem::replace(&mut self.socket_mut(name).conn_lost, true) {
+            return;
+        }
+        self.call_connection_lost(name, exc);
+        self.socket_mut(name).edge = false;
+    }
+
+    /// `TCPReadHandle.run`: read until the kernel has nothing more (edge-triggered),
+    /// so every queued byte comes in one `data_received`; a read of 0 then is EOF
+    /// (`eof_received`, reading stops); a read error ends the loop and is dropped.
+    pub(crate) fn rloop_read_ready(&mut self, name: &str) {
+        if self.sockets[name].conn_lost {
+            return;
+        }
+        self.cite(cite!("rloop.streams.reads_until_would_block"));
+        let s = self.socket_mut(name);
+        let data: Vec<u8> = std::mem::take(&mut s.queued);
+        let eof = if s.fin || s.reset_seen {
+            true
+        } else {
+            if s.reset_pending {
+                self.cite(cite!("rloop.streams.read_error_dropped"));
+                let s = self.socket_mut(name);
+                s.reset_pending = false;
+                s.reset_seen = true;
+            }
+            false
+        };
+        if !data.is_empty() {
+            self.feed_data(name, &data);
             self.emit_for(
                 None,
                 EventKind::Delivered {
                     reader: name.into(),
-                    what,
+                    what: format!("received data {}", Value::from_bytes(&data)),
                 },
             );
-            self.socket_mut(name).closed = true;
-        } else {
-            self.connection_lost(name, exc);
         }
+        if eof {
+            // `recv_eof`: reading stops, and eof_received() keeps the transport open.
+            self.socket_remove_reader(name);
+            self.cite(cite!("asyncio.streams.socket.eof_keeps_transport_open"));
+            self.feed_eof(name);
+            self.emit_for(
+                None,
+                EventKind::Delivered {
+                    reader: name.into(),
+                    what: "received eof".into(),
+                },
+            );
+        }
+    }
+
+    /// `TCPTransport.write` (`try_write`): a failed `write(2)` calls
+    /// `connection_lost(RuntimeError(<the OS error>))` right there (the first time);
+    /// nothing checks that the transport is closing, and its socket stays open.
+    fn rloop_socket_write(&mut self, name: &str, data: &[u8]) -> Result<(), ExcId> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let s = self.socket_mut(name);
+        let message = if s.reset_pending {
+            s.reset_pending = false;
+            s.reset_seen = true;
+            "Connection reset by peer (os error 104)"
+        } else if s.reset_seen {
+            "Broken pipe (os error 32)"
+        } else {
+            return Ok(());
+        };
+        self.cite(cite!("rloop.streams.write_error_runtime_error"));
+        self.cite(cite!("rloop.streams.connection_lost_inside_call"));
+        if !self.writers[name].closing {
+            self.writers.get_mut(name).expect("a writer").closing = true;
+            self.socket_remove_reader(name);
+        }
+        if !self.sockets[name].conn_lost {
+            let e = self.new_exc("RuntimeError", vec![Value::Str(message.into())]);
+            self.rloop_call_conn_lost(name, Some(e));
+        }
+        Ok(())
     }
 }

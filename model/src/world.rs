@@ -351,6 +351,8 @@ pub struct World {
     pub readers: BTreeMap<String, crate::streams::ReaderState>,
     /// Connections' write sides, by the reader's name.
     pub writers: BTreeMap<String, crate::streams::WriterState>,
+    /// rloop's `tick_last`: the clock (microseconds) at its last poll.
+    pub rloop_last_poll_us: i64,
     /// Connections' socket transports (socket delivery only), by the reader's name.
     pub sockets: BTreeMap<String, crate::sockets::SocketState>,
     /// `concurrent.futures.Future` objects.
@@ -451,6 +453,7 @@ impl World {
             readers,
             writers: BTreeMap::new(),
             sockets: BTreeMap::new(),
+            rloop_last_poll_us: 0,
             groups: Vec::new(),
             waits: Vec::new(),
             as_completed: Vec::new(),
@@ -1049,7 +1052,11 @@ impl World {
                 Ok(())
             }
             TimerAction::ReadReady(stream) => {
-                self.socket_read_ready(&stream);
+                if self.profile.event_loop == EventLoop::Rloop {
+                    self.rloop_read_ready(&stream);
+                } else {
+                    self.socket_read_ready(&stream);
+                }
                 Ok(())
             }
         }

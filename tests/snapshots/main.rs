@@ -74,11 +74,6 @@ fn same_scenario_same_trace_hash() {
         let text = std::fs::read_to_string(&file).expect("readable");
         let scenario = Scenario::from_json(&text).expect("valid");
         for profile in all_loops() {
-            if asyncspec_model::unmodelled(&scenario, profile).is_some() {
-                // Socket delivery on a native loop: the model refuses it (the snapshot
-                // shows that), there is no trace to hash.
-                continue;
-            }
             let a = asyncspec_model::run(&scenario, profile, &[]).expect("runs");
             let b = asyncspec_model::run(&scenario, profile, &[]).expect("runs");
             assert_eq!(

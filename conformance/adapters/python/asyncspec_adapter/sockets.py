@@ -72,6 +72,9 @@ class SocketNetwork:
     def __init__(self, interp):
         self.interp = interp
         self.clients = {}
+        # A second descriptor of each reader socket, to watch what its kernel holds:
+        # rloop detaches the socket object it is given, and every loop closes its own.
+        self.observers = {}
         self.peers = {}
         self.sent = {}
         self.received = {}
@@ -95,6 +98,7 @@ class SocketNetwork:
                 peer, _ = listener.accept()
                 listener.close()
                 self.clients[name], self.peers[name] = client, peer
+                self.observers[name] = client.dup()
                 self.sent[name] = self.received[name] = 0
                 reader = asyncio.StreamReader(limit=int(spec.get("limit", 65536)), loop=loop)
                 protocol = RecordingProtocol(self, name, reader, loop)
@@ -119,7 +123,7 @@ class SocketNetwork:
     def peer_sends(self, loop, name, deliveries, i):
         d = deliveries[i]
         kind = d["kind"]
-        peer, client = self.peers[name], self.clients[name]
+        peer, observer = self.peers[name], self.observers[name]
         if kind == "data":
             data = d["data"].encode("latin-1")
             self.rec(name, f"sent data {data!r}")
@@ -137,14 +141,15 @@ class SocketNetwork:
         except OSError:
             # The reader's socket is closed and answered with an RST: nothing arrives.
             pass
-        self.settle(name, kind, client)
+        self.settle(name, kind, observer)
         if i + 1 < len(deliveries):
             loop.call_at(float(deliveries[i + 1]["at"]), self.peer_sends, loop, name, deliveries, i + 1)
 
     def settle(self, name, kind, client):
         """Wait until the reader's kernel socket holds what the peer just sent."""
-        deadline = time.monotonic() + DELIVERY_TIMEOUT_S
-        while client.fileno() >= 0:
+        # Real time: under uvloop and rloop the monotonic clock is the virtual one.
+        deadline = time.time() + DELIVERY_TIMEOUT_S
+        while True:
             if kind == "data":
                 if _fionread(client) >= self.sent[name] - self.received[name]:
                     return
@@ -152,18 +157,19 @@ class SocketNetwork:
                 state = _tcp_state(client)
                 if (kind == "eof" and state != _TCP_ESTABLISHED) or (kind == "reset" and state == _TCP_CLOSE):
                     return
-            if time.monotonic() > deadline:
+            if time.time() > deadline:
                 raise AdapterFault(f"loopback did not deliver {name}'s {kind} within {DELIVERY_TIMEOUT_S} s")
             select.select([], [], [], 0.001)
 
     def close(self):
-        for s in list(self.peers.values()) + list(self.clients.values()):
+        for s in list(self.peers.values()) + list(self.clients.values()) + list(self.observers.values()):
             try:
                 s.close()
             except OSError:
                 pass
         self.peers.clear()
         self.clients.clear()
+        self.observers.clear()
 
 
 def poll(keys, fds):
