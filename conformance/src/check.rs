@@ -187,7 +187,14 @@ impl Checker {
 }
 
 /// Per clause, over many cases: conforming, diverging, or neither checked.
-pub fn clause_verdicts(results: &[CaseResult]) -> BTreeMap<String, &'static str> {
+///
+/// A known divergence conforms to the runtime's own rules, so its clauses conform; the
+/// documented clauses it departs from are those the catalogue says the verdict's loop
+/// clauses contradict (`contradicted`: documented clause id to its `contradicted_by`).
+pub fn clause_verdicts(
+    results: &[CaseResult],
+    contradicted: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, &'static str> {
     // Per clause the worst word wins: divergence, then known divergence, then conforming.
     fn rank(w: &str) -> u8 {
         match w {
@@ -212,16 +219,21 @@ pub fn clause_verdicts(results: &[CaseResult]) -> BTreeMap<String, &'static str>
                 verdict: Verdict::Diverges(_),
             } => r.clauses.iter().for_each(|c| note(c, "divergence")),
             CaseOutcome::Checked {
-                verdict: Verdict::Known { documented, .. },
+                verdict:
+                    Verdict::Known {
+                        clauses: loop_clauses,
+                        documented,
+                    },
             } => {
-                // The run conforms to the runtime's own rules (its loop's clauses
-                // included); the documented clauses where it departs are known
-                // divergences on this runtime.
                 r.clauses.iter().for_each(|c| note(c, "conforming"));
-                documented
-                    .clauses
-                    .iter()
-                    .for_each(|c| note(c, "known divergence"));
+                for c in r.clauses.iter().chain(&documented.clauses) {
+                    let departs = contradicted
+                        .get(c)
+                        .is_some_and(|by| by.iter().any(|b| loop_clauses.contains(b)));
+                    if departs {
+                        note(c, "known divergence");
+                    }
+                }
             }
             _ => {}
         }
@@ -289,4 +301,60 @@ pub fn read_live() -> crate::coverage::LiveCoverage {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::Divergence;
+
+    fn known(clauses: &[&str], loop_clauses: &[&str], documented: &[&str]) -> CaseResult {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        CaseResult {
+            scenario: "s".into(),
+            outcome: CaseOutcome::Checked {
+                verdict: Verdict::Known {
+                    clauses: strings(loop_clauses),
+                    documented: Box::new(Divergence {
+                        index: 0,
+                        expected: None,
+                        actual: None,
+                        clauses: strings(documented),
+                        model: Vec::new(),
+                        real: Vec::new(),
+                        floating_mismatch: None,
+                    }),
+                },
+            },
+            clauses: strings(clauses),
+            model_s: 0.0,
+            adapter_s: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_known_divergence_departs_only_from_the_clauses_its_loop_rules_contradict() {
+        let contradicted = BTreeMap::from([(
+            "asyncio.streams.socket.ready_before_timers".to_string(),
+            vec!["uvloop.streams.read.in_poll_phase".to_string()],
+        )]);
+        let r = known(
+            &[
+                "asyncio.futures.result.returns_value",
+                "uvloop.streams.read.in_poll_phase",
+            ],
+            &["uvloop.streams.read.in_poll_phase"],
+            &[
+                "asyncio.futures.result.returns_value",
+                "asyncio.streams.socket.ready_before_timers",
+            ],
+        );
+        let v = clause_verdicts(&[r], &contradicted);
+        assert_eq!(v["asyncio.futures.result.returns_value"], "conforming");
+        assert_eq!(v["uvloop.streams.read.in_poll_phase"], "conforming");
+        assert_eq!(
+            v["asyncio.streams.socket.ready_before_timers"],
+            "known divergence"
+        );
+    }
 }

@@ -302,6 +302,7 @@ fn main() -> ExitCode {
             per_clause,
             delivery,
         } => check(
+            &specs_dir,
             &scenarios,
             delivery.as_deref(),
             &runtime.impl_,
@@ -491,6 +492,7 @@ fn print_table(statuses: &[ClauseStatus]) {
 
 #[allow(clippy::too_many_arguments)]
 fn check(
+    specs_dir: &std::path::Path,
     paths: &[PathBuf],
     delivery: Option<&str>,
     impl_: &str,
@@ -608,7 +610,26 @@ fn check(
         }
         results.push(result);
     }
-    let verdicts = chk::clause_verdicts(&results);
+    // Which documented clauses each loop clause contradicts, to attribute known
+    // divergences to clauses.
+    let contradicted: std::collections::BTreeMap<String, Vec<String>> =
+        match asyncspec_specs::load_catalogue(specs_dir) {
+            Ok(c) => c
+                .clauses
+                .iter()
+                .filter(|cl| !cl.contradicted_by.is_empty())
+                .map(|cl| (cl.id.clone(), cl.contradicted_by.clone()))
+                .collect(),
+            Err(errors) => {
+                eprintln!(
+                    "asyncspec check: the catalogue at {} has {} problem(s) (see `asyncspec clauses --verify`); known divergences are not attributed to clauses",
+                    specs_dir.display(),
+                    errors.len()
+                );
+                Default::default()
+            }
+        };
+    let verdicts = chk::clause_verdicts(&results, &contradicted);
     if let Err(e) = chk::record_live(&runtime_name, &verdicts) {
         eprintln!("asyncspec check: could not record live coverage: {e}");
     }
