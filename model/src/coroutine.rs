@@ -130,6 +130,11 @@ pub enum Frame {
     },
     /// A coroutine that returns at once (`shutdown_asyncgens()` with no generators).
     Noop,
+    /// A coroutine that raises at once, never suspending (`loop.sendfile` refused).
+    RaiseAtOnce {
+        /// What it raises.
+        exc: ExcId,
+    },
     /// `BadAwaitable.__await__`: yields 42 once.
     BadYield {
         /// It has yielded.
@@ -343,6 +348,10 @@ impl World {
             Frame::Noop => match input {
                 Input::Throw(e) => FrameOut::Raise(e),
                 _ => FrameOut::Return(Value::None),
+            },
+            Frame::RaiseAtOnce { exc } => match input {
+                Input::Throw(e) => FrameOut::Raise(e),
+                _ => FrameOut::Raise(*exc),
             },
         }
     }
@@ -1334,6 +1343,15 @@ impl World {
                 let fut = self.closed_future(stream);
                 let frame = Frame::AwaitFuture { fut };
                 await_expr(uf, format!("{stream}.wait_closed()"), &None, frame)
+            }
+            Stmt::Sendfile { stream, data } => {
+                let exc = self.loop_sendfile(stream);
+                let shown = Value::Bytes {
+                    bytes: data.clone(),
+                };
+                let label =
+                    format!("loop.sendfile({stream}.transport, BytesIO({shown}), fallback=False)");
+                await_expr(uf, label, &None, Frame::RaiseAtOnce { exc })
             }
             Stmt::AtEof { reader } => {
                 let v = self.at_eof(reader);

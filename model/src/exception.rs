@@ -67,6 +67,7 @@ const BUILTIN_BASES: &[(&str, &[&str])] = &[
     ("asyncio.InvalidStateError", &["Exception"]),
     ("asyncio.IncompleteReadError", &["EOFError"]),
     ("asyncio.LimitOverrunError", &["Exception"]),
+    ("asyncio.SendfileNotAvailableError", &["RuntimeError"]),
 ];
 
 /// Names scenarios may use for the same class (`CancelledError` is asyncio's).
@@ -160,6 +161,11 @@ impl Hierarchy {
             }
             "asyncio.InvalidStateError" if handler == "Exception" => {
                 facts.push(cite!("exceptions.asyncio.invalid_state_error.class"));
+            }
+            "asyncio.SendfileNotAvailableError" if handler == "RuntimeError" => {
+                facts.push(cite!(
+                    "exceptions.asyncio.sendfile_not_available_error.runtime_error"
+                ));
             }
             "asyncio.IncompleteReadError" if handler == "EOFError" => {
                 facts.push(cite!("exceptions.asyncio.incomplete_read_error.eof_error"));

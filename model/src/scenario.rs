@@ -631,6 +631,14 @@ pub enum Stmt {
         /// The connection.
         stream: String,
     },
+    /// `await loop.sendfile(writer.transport, io.BytesIO(data), fallback=False)`: a
+    /// file object that is not a regular file, so no native sendfile.
+    Sendfile {
+        /// The connection.
+        stream: String,
+        /// The file's bytes (Latin-1 chars).
+        data: String,
+    },
     /// `var = concurrent.futures.Future()`.
     NewConcurrentFuture {
         /// Variable.
@@ -847,6 +855,7 @@ impl Scenario {
                 | Stmt::Drain { stream }
                 | Stmt::Close { stream }
                 | Stmt::WaitClosed { stream }
+                | Stmt::Sendfile { stream, .. }
                     if self.streams.get(stream).is_none_or(|s| s.writer.is_none()) =>
                 {
                     problems.push(format!("{here}: {stream:?} is not a connection (declare it under \"streams\" with a \"writer\")"));

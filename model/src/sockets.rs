@@ -380,6 +380,61 @@ impl World {
     }
 }
 
+// ----- loop.sendfile over a connection's transport -----------------------------------
+
+impl World {
+    /// `await loop.sendfile(transport, io.BytesIO(...), fallback=False)`: what it
+    /// raises (a BytesIO has no file descriptor, so no native sendfile, and the
+    /// fallback, which reads the file in a thread, is off).
+    pub(crate) fn loop_sendfile(&mut self, name: &str) -> ExcId {
+        match self.profile.event_loop {
+            // Neither loop overrides AbstractEventLoop.sendfile.
+            crate::profile::EventLoop::Uvloop => {
+                self.cite(cite!("uvloop.loop.sendfile.not_implemented"));
+                return self.new_exc("NotImplementedError", Vec::new());
+            }
+            crate::profile::EventLoop::Rloop => {
+                self.cite(cite!("rloop.loop.sendfile.not_implemented"));
+                return self.new_exc("NotImplementedError", Vec::new());
+            }
+            crate::profile::EventLoop::Asyncio => {}
+        }
+        if self.writers[name].closing {
+            self.cite(cite!("asyncio.streams.sendfile.transport_closing"));
+            return self.new_exc(
+                "RuntimeError",
+                vec![Value::Str("Transport is closing".into())],
+            );
+        }
+        if !self.sockets.contains_key(name) {
+            // The simulated transport has no `_sendfile_compatible`: UNSUPPORTED.
+            self.cite(cite!("asyncio.streams.sendfile.unsupported_transport"));
+            return self.new_exc(
+                "RuntimeError",
+                vec![Value::Str(
+                    "sendfile is not supported for transport <SimTransport>".into(),
+                )],
+            );
+        }
+        // `_sendfile_native`: reading paused around `sock_sendfile(..., fallback=False)`,
+        // whose native path refuses a file without fileno(); the empty-write waiter is
+        // a future done at once.
+        let was_reading = !self.sockets[name].paused;
+        self.transport_pause_reading(name);
+        let waiter = self.new_future("empty waiter");
+        self.future_set_result(waiter, Value::None);
+        self.cite(cite!("asyncio.threads.sock_sendfile.not_available"));
+        let e = self.new_exc(
+            "asyncio.SendfileNotAvailableError",
+            vec![Value::Str("not a regular file".into())],
+        );
+        if was_reading {
+            self.transport_resume_reading(name);
+        }
+        e
+    }
+}
+
 // ----- rloop: TCPTransport over mio --------------------------------------------------
 
 impl World {

@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import builtins
 import gc
+import io
 import logging
 import selectors
 import signal
@@ -587,6 +588,13 @@ class Interp:
         if op == "wait_closed":
             w = self.writers[st["stream"]]
             return await self.await_expr(f"{st['stream']}.wait_closed()", None, w.wait_closed)
+        if op == "sendfile":
+            w = self.writers[st["stream"]]
+            data = st["data"].encode("latin-1")
+            label = f"loop.sendfile({st['stream']}.transport, BytesIO({data!r}), fallback=False)"
+            return await self.await_expr(
+                label, None, lambda: asyncio.get_running_loop().sendfile(w.transport, io.BytesIO(data), fallback=False)
+            )
         if op == "at_eof":
             r = self.readers[st["reader"]]
             self.call(f"{st['reader']}.at_eof()", r.at_eof)
