@@ -139,49 +139,12 @@ impl World {
         }
     }
 
-    /// `_read_ready__data_received`: one `recv(max_size)` and what follows from it.
+    /// asyncio's registered reader handle: `_read_ready__data_received`.
     pub(crate) fn socket_read_ready(&mut self, name: &str) {
-        let s = &self.sockets[name];
-        let (queued, reset_pending, fin) = (s.queued.len(), s.reset_pending, s.fin);
-        if s.conn_lost {
+        if self.sockets[name].conn_lost {
             return;
         }
-        if queued > 0 {
-            // The kernel may return any non-empty prefix of what it holds.
-            self.cite(cite!("asyncio.streams.socket.data_chunking"));
-            let short = self.choose(queued);
-            let data: Vec<u8> = self
-                .socket_mut(name)
-                .queued
-                .drain(..queued - short)
-                .collect();
-            // `protocol.data_received(data)`: StreamReaderProtocol feeds the reader.
-            self.feed_data(name, &data);
-            self.emit_for(
-                None,
-                EventKind::Delivered {
-                    reader: name.into(),
-                    what: format!("received data {}", Value::from_bytes(&data)),
-                },
-            );
-        } else if reset_pending {
-            self.socket_mut(name).reset_pending = false;
-            let e = self.connection_reset_error();
-            self.socket_fatal_error(name, e);
-        } else if fin {
-            // `_read_ready__on_eof`: StreamReaderProtocol.eof_received() feeds EOF and
-            // returns True, so the transport stays open and only stops reading.
-            self.cite(cite!("asyncio.streams.socket.eof_keeps_transport_open"));
-            self.feed_eof(name);
-            self.emit_for(
-                None,
-                EventKind::Delivered {
-                    reader: name.into(),
-                    what: "received eof".into(),
-                },
-            );
-            self.socket_remove_reader(name);
-        }
+        self.socket_recv_once(name);
     }
 
     /// uvloop: libuv's `uv__stream_io` for a readable socket, in the poll phase; the
@@ -190,10 +153,18 @@ impl World {
     /// rest, the EOF or the error, waits for the next poll). libuv 1.52 takes POLLHUP
     /// as EOF only without POLLIN, which a TCP socket after an RST always has.
     pub(crate) fn uv_stream_io(&mut self, name: &str) {
+        self.cite(cite!("uvloop.streams.read.in_poll_phase"));
+        self.socket_recv_once(name);
+    }
+
+    /// One `recv(max_size)` on a readable socket and what the protocol gets from it
+    /// (asyncio and libuv both read once per readiness): the kernel may return any
+    /// non-empty prefix of the queued bytes; with none queued, the RST's error (a
+    /// fatal error) or the FIN (EOF).
+    fn socket_recv_once(&mut self, name: &str) {
         let s = &self.sockets[name];
-        let (queued, reset_pending) = (s.queued.len(), s.reset_pending);
+        let (queued, reset_pending, fin) = (s.queued.len(), s.reset_pending, s.fin);
         if queued > 0 {
-            self.cite(cite!("uvloop.streams.read.in_poll_phase"));
             self.cite(cite!("asyncio.streams.socket.data_chunking"));
             let short = self.choose(queued);
             let data: Vec<u8> = self
@@ -201,28 +172,33 @@ impl World {
                 .queued
                 .drain(..queued - short)
                 .collect();
-            self.feed_data(name, &data);
-            self.emit_for(
-                None,
-                EventKind::Delivered {
-                    reader: name.into(),
-                    what: format!("received data {}", Value::from_bytes(&data)),
-                },
-            );
+            self.protocol_data_received(name, &data);
         } else if reset_pending {
-            self.cite(cite!("uvloop.streams.read.in_poll_phase"));
             self.socket_mut(name).reset_pending = false;
             let e = self.connection_reset_error();
             self.socket_fatal_error(name, e);
-        } else {
-            self.cite(cite!("uvloop.streams.read.in_poll_phase"));
-            self.uv_on_eof(name);
+        } else if fin {
+            self.protocol_eof_received(name);
         }
     }
 
-    /// `UVStream._on_eof`: eof_received() is true for StreamReaderProtocol, so the
-    /// transport only stops reading.
-    fn uv_on_eof(&mut self, name: &str) {
+    /// `StreamReaderProtocol.data_received(data)`: the reader is fed.
+    fn protocol_data_received(&mut self, name: &str, data: &[u8]) {
+        self.feed_data(name, data);
+        // Recorded after the reader took it, so the rules it ran are cited on it.
+        self.emit_for(
+            None,
+            EventKind::Delivered {
+                reader: name.into(),
+                what: format!("received data {}", Value::from_bytes(data)),
+            },
+        );
+    }
+
+    /// The transport read EOF: `StreamReaderProtocol.eof_received()` feeds it and
+    /// returns True, so the transport stays open for writing and only stops reading.
+    fn protocol_eof_received(&mut self, name: &str) {
+        self.socket_remove_reader(name);
         self.cite(cite!("asyncio.streams.socket.eof_keeps_transport_open"));
         self.feed_eof(name);
         self.emit_for(
@@ -232,7 +208,6 @@ impl World {
                 what: "received eof".into(),
             },
         );
-        self.socket_remove_reader(name);
     }
 
     /// `ConnectionResetError(ECONNRESET)` as `recv` or `send` raise it on Linux.
@@ -496,27 +471,11 @@ impl World {
             false
         };
         if !data.is_empty() {
-            self.feed_data(name, &data);
-            self.emit_for(
-                None,
-                EventKind::Delivered {
-                    reader: name.into(),
-                    what: format!("received data {}", Value::from_bytes(&data)),
-                },
-            );
+            self.protocol_data_received(name, &data);
         }
         if eof {
-            // `recv_eof`: reading stops, and eof_received() keeps the transport open.
-            self.socket_remove_reader(name);
-            self.cite(cite!("asyncio.streams.socket.eof_keeps_transport_open"));
-            self.feed_eof(name);
-            self.emit_for(
-                None,
-                EventKind::Delivered {
-                    reader: name.into(),
-                    what: "received eof".into(),
-                },
-            );
+            // `recv_eof`: reading stops (disarmed), eof_received() keeps it open.
+            self.protocol_eof_received(name);
         }
     }
 

@@ -255,28 +255,47 @@ proptest! {
     /// the peer sent; and the schedule delivered exactly that too.
     #[test]
     fn stream_bytes_are_conserved((s, message) in stream_scenario(), p in profile()) {
-        use asyncspec_model::trace::Outcome;
-        use asyncspec_model::value::{bytes_of, Value};
         let t = run(&s, p, &[]).expect("valid");
-        let mut read = Vec::new();
-        let mut delivered = Vec::new();
-        for e in &t.events {
-            match &e.kind {
-                EventKind::Resume { outcome: Outcome::Value { value: Value::Bytes { bytes } }, .. } => {
+        let read = bytes_read(&t.events);
+        let delivered: Vec<&String> = t
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Delivered { what, .. } => Some(what),
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(&read, &message, "trace: {}", t.to_text(false));
+        prop_assert_eq!(delivered.last().map(|w| w.as_str()), Some("eof"));
+    }
+}
+
+/// What the reads returned, plus each error's `partial`, in trace order.
+fn bytes_read(events: &[asyncspec_model::trace::Event]) -> Vec<u8> {
+    use asyncspec_model::trace::Outcome;
+    use asyncspec_model::value::{bytes_of, Value};
+    let mut read = Vec::new();
+    for e in events {
+        match &e.kind {
+            EventKind::Resume {
+                outcome:
+                    Outcome::Value {
+                        value: Value::Bytes { bytes },
+                    },
+                ..
+            } => read.extend(bytes_of(bytes).expect("bytes")),
+            EventKind::Resume {
+                outcome: Outcome::Raised { exc },
+                ..
+            } => {
+                if let Some(Value::Bytes { bytes }) = exc.attrs.get("partial") {
                     read.extend(bytes_of(bytes).expect("bytes"));
                 }
-                EventKind::Resume { outcome: Outcome::Raised { exc }, .. } => {
-                    if let Some(Value::Bytes { bytes }) = exc.attrs.get("partial") {
-                        read.extend(bytes_of(bytes).expect("bytes"));
-                    }
-                }
-                EventKind::Delivered { what, .. } => delivered.push(what.clone()),
-                _ => {}
             }
+            _ => {}
         }
-        prop_assert_eq!(&read, &message, "trace: {}", t.to_text(false));
-        prop_assert_eq!(delivered.last().map(String::as_str), Some("eof"));
     }
+    read
 }
 
 /// The same programs over a loopback socket, with a small limit (so the reader pauses
@@ -335,39 +354,28 @@ proptest! {
         (s, message, splits) in socket_stream_scenario(),
         p in profile(),
     ) {
-        use asyncspec_model::trace::Outcome;
-        use asyncspec_model::value::{bytes_of, Value};
         let w = asyncspec_model::run_world(&s, p, &splits).expect("valid");
         let text = || {
             w.events.iter().map(|e| asyncspec_model::trace::describe(&e.kind)).collect::<Vec<_>>().join("\n")
         };
-        let (mut read, mut sent, mut received) = (Vec::new(), Vec::new(), Vec::new());
+        let read = bytes_read(&w.events);
+        let (mut sent, mut received) = (Vec::new(), Vec::new());
         for e in &w.events {
-            match &e.kind {
-                EventKind::Resume { outcome: Outcome::Value { value: Value::Bytes { bytes } }, .. } => {
-                    read.extend(bytes_of(bytes).expect("bytes"));
-                }
-                EventKind::Resume { outcome: Outcome::Raised { exc }, .. } => {
-                    if let Some(Value::Bytes { bytes }) = exc.attrs.get("partial") {
-                        read.extend(bytes_of(bytes).expect("bytes"));
-                    }
-                }
-                EventKind::Delivered { what, .. } => {
-                    // The messages are made of `a`, `b` and newlines: b'...' literals.
-                    let piece = |prefix: &str| {
-                        what.strip_prefix(prefix)
-                            .and_then(|lit| lit.strip_prefix("b'"))
-                            .and_then(|lit| lit.strip_suffix('\''))
-                            .map(|lit| lit.replace("\\n", "\n").into_bytes())
-                    };
-                    if let Some(b) = piece("sent data ") {
-                        sent.extend(b);
-                    } else if let Some(b) = piece("received data ") {
-                        prop_assert!(!b.is_empty(), "empty recv: {}", text());
-                        received.extend(b);
-                    }
-                }
-                _ => {}
+            let EventKind::Delivered { what, .. } = &e.kind else {
+                continue;
+            };
+            // The messages are made of `a`, `b` and newlines: b'...' literals.
+            let piece = |prefix: &str| {
+                what.strip_prefix(prefix)
+                    .and_then(|lit| lit.strip_prefix("b'"))
+                    .and_then(|lit| lit.strip_suffix('\''))
+                    .map(|lit| lit.replace("\\n", "\n").into_bytes())
+            };
+            if let Some(b) = piece("sent data ") {
+                sent.extend(b);
+            } else if let Some(b) = piece("received data ") {
+                prop_assert!(!b.is_empty(), "empty recv: {}", text());
+                received.extend(b);
             }
         }
         let queued = &w.sockets["r"].queued;
