@@ -326,6 +326,14 @@ fn stream_leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
         (1, Just(Stmt::WaitClosed { stream: "s".into() }).boxed()),
         (
             1,
+            Just(Stmt::Sendfile {
+                stream: "s".into(),
+                data: "file".into(),
+            })
+            .boxed(),
+        ),
+        (
+            1,
             prop::sample::select(&[0.0, 0.01, 0.05, 0.2][..])
                 .prop_map(|delay| Stmt::Sleep {
                     delay,
