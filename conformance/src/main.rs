@@ -227,7 +227,8 @@ struct RuntimeArgs {
     #[arg(long)]
     profile: Option<String>,
     /// Deliberately alter the runtime (gather-cancels-siblings, cancel-drops-message),
-    /// to prove the oracle catches it.
+    /// to prove the oracle catches it; or the adapter (loopback-never-delivers), to
+    /// prove its own failure is reported as such (exit 3).
     #[arg(long)]
     mutate: Option<String>,
 }

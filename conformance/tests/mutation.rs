@@ -133,3 +133,20 @@ fn fuzz_finds_and_shrinks_gather_cancelling_siblings() {
 fn fuzz_finds_and_shrinks_cancel_dropping_its_message() {
     fuzz_finds_and_shrinks("cancel-drops-message", "CancelledError('why')");
 }
+
+#[test]
+fn a_loopback_that_never_delivers_is_the_adapters_failure_and_other_results_stay() {
+    // The peer's bytes never show up in the reader's kernel queue: the adapter stops
+    // the run and reports itself failed (exit 3), it does not pass off a trace.
+    let (code, out) = asyncspec(&[
+        "check",
+        "--mutate",
+        "loopback-never-delivers",
+        &scenario("asyncio/streams/sockets/coalesced_reads_and_eof.json"),
+        &scenario("asyncio/streams/read_up_to_n.json"),
+    ]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("ADAPTER FAILURE"), "{out}");
+    assert!(out.contains("loopback did not deliver s's data"), "{out}");
+    assert!(out.contains("1 conforming"), "{out}");
+}

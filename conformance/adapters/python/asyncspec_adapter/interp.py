@@ -212,6 +212,9 @@ class Interp:
         # Socket delivery's connections (None: in memory).
         self.network = SocketNetwork(self) if scenario.get("delivery") == "socket" else None
         self.setting_up = False
+        # Set when the adapter itself failed mid-run (a loopback that did not deliver):
+        # the run is then an adapter error, whatever the trace says.
+        self.fault = None
 
     # ----- recording ----------------------------------------------------------------
 
@@ -805,13 +808,13 @@ class Interp:
                         self.open_network(runner.get_loop())
                     v = runner.run(self.make_coro("main"))
                 self.rec("finished", outcome=self.outcome(True, v))
-            except AdapterFault:
-                raise
             except BaseException as e:  # noqa: BLE001 - every outcome is data
                 # A limit was recorded where it happened (the selector); after it the
                 # runner's shutdown may raise anything: none of it is the scenario's.
                 if not self.stopped:
                     self.rec("finished", outcome=self.outcome(False, e))
+            if self.fault is not None:
+                raise AdapterFault(self.fault)
             loop, self.loop = self.loop, None
             if loop is not None:
                 # Drop the adapter's own reference to the loop too: what the loop still

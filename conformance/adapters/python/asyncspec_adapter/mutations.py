@@ -4,6 +4,9 @@ Each mutation makes the runtime break one documented rule:
   gather-cancels-siblings: gather() cancels the other children when one raises, as the
       seed 001 guide describes (CPython documents that they keep running);
   cancel-drops-message: Task.cancel(msg) forgets msg, so awaiters get CancelledError().
+And one that breaks the adapter rather than the runtime, to prove it is reported as
+the adapter's failure:
+  loopback-never-delivers: socket delivery's peer never sees its bytes arrive.
 """
 
 import asyncio
@@ -39,7 +42,15 @@ def cancel_drops_message():
     loops.DeterministicTask.cancel = cancel
 
 
+def loopback_never_delivers():
+    from . import sockets
+
+    sockets._fionread = lambda sock: -1
+    sockets.DELIVERY_TIMEOUT_S = 0.2
+
+
 MUTATIONS = {
     "gather-cancels-siblings": gather_cancels_siblings,
     "cancel-drops-message": cancel_drops_message,
+    "loopback-never-delivers": loopback_never_delivers,
 }

@@ -11,7 +11,8 @@ The split of the bytes between reads is the kernel's, and the model allows every
 split. Their timing is not left to chance: after each send the peer waits, in real
 time, until the reader's kernel socket holds what was sent (FIONREAD, the TCP state),
 so the loop's next poll sees it at the same virtual time. A kernel that does not
-deliver within DELIVERY_TIMEOUT_S is the adapter's failure, reported as such.
+deliver within DELIVERY_TIMEOUT_S is the adapter's failure: the run is stopped and
+reported as an adapter error, never as the runtime's behaviour.
 """
 
 import asyncio
@@ -29,8 +30,9 @@ _TCP_ESTABLISHED = 1
 _TCP_CLOSE = 7
 
 
-class AdapterFault(BaseException):
-    """The adapter could not do what the scenario asks (not the runtime's doing)."""
+class AdapterFault(Exception):
+    """The adapter could not do what the scenario asks (not the runtime's doing).
+    Raised after the run: inside a loop callback the loop would report it."""
 
 
 class RecordingProtocol(asyncio.StreamReaderProtocol):
@@ -158,7 +160,9 @@ class SocketNetwork:
                 if (kind == "eof" and state != _TCP_ESTABLISHED) or (kind == "reset" and state == _TCP_CLOSE):
                     return
             if time.time() > deadline:
-                raise AdapterFault(f"loopback did not deliver {name}'s {kind} within {DELIVERY_TIMEOUT_S} s")
+                self.interp.fault = f"loopback did not deliver {name}'s {kind} within {DELIVERY_TIMEOUT_S} s"
+                asyncio.get_running_loop().stop()
+                return
             select.select([], [], [], 0.001)
 
     def close(self):
