@@ -78,7 +78,17 @@ impl World {
         if !(self.eager_tasks && self.loop_running) {
             return Ok(self.create_task(frame, Some(name), false));
         }
+        /// Deeper than any eager chain a scenario makes without recursing for ever.
+        const EAGER_DEPTH_MAX: u32 = 16;
         let t = self.new_task(frame, Some(name), false, true);
+        if self.eager_depth >= EAGER_DEPTH_MAX {
+            // A coroutine that creates itself eagerly recurses without a step between:
+            // CPython's stack gives out (RecursionError); the model stops here.
+            if self.limit.is_none() {
+                self.limit = Some("eager start recursion: each task's first step creates the next eagerly (CPython raises RecursionError)".into());
+            }
+            return Ok(t);
+        }
         // The factory builds the task unnamed (`Task-N`); create_task names it after
         // the factory returns, so the eager first step runs under the default name.
         self.cite(cite!(
@@ -86,7 +96,9 @@ impl World {
         ));
         let default_name = format!("Task-{}", self.tasks_created);
         let given = std::mem::replace(&mut self.fut_mut(t).name, default_name);
+        self.eager_depth += 1;
         let stepped = self.task_step(t, None);
+        self.eager_depth -= 1;
         self.fut_mut(t).name = given;
         stepped?;
         Ok(t)

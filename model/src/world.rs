@@ -398,6 +398,8 @@ pub struct World {
     /// Nesting of `cancel()` calls (a task awaiting a gather that contains itself makes
     /// CPython recurse until RecursionError; the model stops with a limit instead).
     pub cancel_depth: u32,
+    /// Eager first steps running inside one another (a bound: see `spawn_task`).
+    pub eager_depth: u32,
     /// A limit was reached: the run stops.
     pub limit: Option<String>,
     /// The trace being written.
@@ -472,6 +474,7 @@ impl World {
             loop_running: false,
             steps: 0,
             cancel_depth: 0,
+            eager_depth: 0,
             limit: None,
             events: Vec::new(),
             pending_clauses: Vec::new(),

@@ -388,3 +388,23 @@ proptest! {
         prop_assert_eq!(&all, &received, "{}", text());
     }
 }
+
+/// A coroutine that creates itself under the eager task factory recurses inside one
+/// step; the model stops at a bound with a limit (CPython raises RecursionError), never
+/// overflowing its own stack (found by the fuzzer).
+#[test]
+fn eager_self_creation_ends_at_a_limit_not_a_stack_overflow() {
+    let json = r#"{
+        "name": "eager_recursion",
+        "main": [{"op": "set_eager_task_factory"}, {"op": "create_task", "coro": "c", "var": "t"}],
+        "coroutines": {"c": [{"op": "create_task", "coro": "c", "var": "t"}]}
+    }"#;
+    let s = asyncspec_model::Scenario::from_json(json).expect("valid scenario");
+    let t = run(&s, Profile::Cpython313, &[]).expect("runs");
+    let last = t.events.last().map(|e| &e.kind);
+    assert!(
+        matches!(last, Some(EventKind::Limit { what }) if what.starts_with("eager start recursion")),
+        "{}",
+        t.to_text(false)
+    );
+}

@@ -832,6 +832,16 @@ class Interp:
                 self.writers.clear()
                 self.main_task = None
                 gc.collect()
+            else:
+                # A run stopped at a limit records nothing more, but what it left
+                # (thousands of pending tasks, say) is freed now, quietly: left to the
+                # next scenario's first collection, their reports would be formatted
+                # there (nested task reprs, debug-mode tracebacks) for minutes.
+                self.vars.clear()
+                self.readers.clear()
+                self.writers.clear()
+                self.main_task = None
+                gc.collect()
         finally:
             if self.network is not None:
                 self.network.close()

@@ -164,6 +164,10 @@ class _Hooks:
         return f
 
     def default_exception_handler(self, context):
+        if self._asyncspec_interp.stopped:
+            # After a limit nothing is recorded, and formatting the log line (reprs
+            # of long task chains) is all the default handler would do.
+            return
         self._asyncspec_interp.report(context, "default")
         # The default handler logs; the log goes nowhere (the asyncio logger does not
         # propagate while a scenario runs) but keep its behaviour.
@@ -253,6 +257,8 @@ def _observe_rloop_default_handler(loop, interp):
     original = _rloop_default[0]
 
     def default_exception_handler(context):
+        if interp.stopped:
+            return
         interp.report(context, "default")
         original(context)
 
