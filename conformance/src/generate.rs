@@ -412,7 +412,7 @@ fn stream_block(
 /// One reader's network: a short message in up to three writes, a link, maybe a
 /// stall, and how it ends (EOF, reset, or still open).
 fn network() -> impl Strategy<Value = asyncspec_model::scenario::StreamSpec> {
-    use asyncspec_sim::network::{End, Link, Stall};
+    use asyncspec_sim::network::End;
     let message = prop::collection::vec(prop::sample::select(b"ab\n".to_vec()), 0..24);
     (
         message,
@@ -426,19 +426,34 @@ fn network() -> impl Strategy<Value = asyncspec_model::scenario::StreamSpec> {
     )
         .prop_map(
             |(message, parts, latency, max_chunk, stall, end, limit, seed)| {
-                let link = Link {
-                    latency_min_ms: 0,
-                    latency_max_ms: latency,
-                    max_chunk,
-                };
-                let stall = stall.map(|(from, len)| Stall {
-                    from_ms: from,
-                    until_ms: from + len,
-                });
+                let (link, stall) = link_and_stall(latency, max_chunk, stall);
                 let deliveries = peer_schedule(&message, parts, &link, stall, end, seed);
                 stream_spec(&deliveries, limit)
             },
         )
+}
+
+/// The link and stall the generators draw: latency 0 to `latency_max_ms`, chunks of at
+/// most `max_chunk` bytes, and a stall of `len` ms from `from` ms (`(from, len)`).
+pub fn link_and_stall(
+    latency_max_ms: u64,
+    max_chunk: usize,
+    stall: Option<(u64, u64)>,
+) -> (
+    asyncspec_sim::network::Link,
+    Option<asyncspec_sim::network::Stall>,
+) {
+    use asyncspec_sim::network::{Link, Stall};
+    let link = Link {
+        latency_min_ms: 0,
+        latency_max_ms,
+        max_chunk,
+    };
+    let stall = stall.map(|(from, len)| Stall {
+        from_ms: from,
+        until_ms: from + len,
+    });
+    (link, stall)
 }
 
 /// What a reader receives when a peer sends `message` in `parts` writes 20 ms apart

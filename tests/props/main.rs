@@ -173,7 +173,7 @@ fn loop_profiles_differ_where_their_clauses_say() {
 /// and a reader that reads them with a random mix of reads, then `read(-1)`.
 fn stream_scenario() -> impl Strategy<Value = (asyncspec_model::Scenario, Vec<u8>)> {
     use asyncspec_model::scenario::Stmt;
-    use asyncspec_sim::network::{End, Link, Stall};
+    use asyncspec_sim::network::End;
     let message = prop::collection::vec(prop::sample::select(b"ab\n".to_vec()), 0..40);
     let read = prop_oneof![
         (1i64..8).prop_map(|n| Stmt::Read {
@@ -206,15 +206,7 @@ fn stream_scenario() -> impl Strategy<Value = (asyncspec_model::Scenario, Vec<u8
         prop::collection::vec(read, 0..6),
     )
         .prop_map(|(message, parts, latency, max_chunk, stall, seed, reads)| {
-            let link = Link {
-                latency_min_ms: 0,
-                latency_max_ms: latency,
-                max_chunk,
-            };
-            let stall = stall.map(|(from, len)| Stall {
-                from_ms: from,
-                until_ms: from + len,
-            });
+            let (link, stall) = generate::link_and_stall(latency, max_chunk, stall);
             let deliveries = generate::peer_schedule(&message, parts, &link, stall, End::Eof, seed);
             // Each read inside a try that lets an IncompleteReadError through to the
             // trace (its `partial` carries the bytes), then everything left.
