@@ -82,10 +82,10 @@ impl World {
         let deliveries = &self.scenario.streams[name].deliveries;
         let arrival = deliveries[i].arrival();
         let next = deliveries.get(i + 1).map(|d| d.at);
-        if self.sockets.is_empty() {
-            self.stream_deliver(name, &arrival);
-        } else {
+        if self.sockets.contains_key(name) {
             self.socket_peer_sends(name, &arrival);
+        } else {
+            self.stream_deliver(name, &arrival);
         }
         if let Some(at) = next {
             self.call_at(
