@@ -1,21 +1,19 @@
 //! The reference model of Python's async exception rules: explicit, pure state machines.
 //!
-//! Modules mirror the catalogue's chapters (`specs/asyncio/*.toml`):
+//! Folders are runtimes and files are chapters, mirroring the catalogue (`specs/`): the
+//! rule with clause id `asyncio.streams.readexactly.eof_before_n` is in
+//! `asyncio/streams.rs`, `uvloop.loop.*` in `loops/uvloop.rs`.
 //!
-//! | module | chapter | what |
-//! |---|---|---|
-//! | [`future`] | asyncio.futures | Future states, result/exception, done callbacks |
-//! | [`task`] | asyncio.tasks | Task steps, wake-ups, outcomes |
-//! | [`cancellation`] | asyncio.cancellation | cancel, uncancel, cancelling |
-//! | [`timeouts`] | asyncio.timeouts | timeout(), Timeout, wait_for |
-//! | [`composition`] | asyncio.composition | gather, shield, wait |
-//! | [`taskgroups`] | asyncio.taskgroups | TaskGroup |
-//! | [`runners`] | asyncio.runners | asyncio.run, SIGINT, shutdown |
-//! | [`reporting`] | asyncio.reporting | the exception handler, never-retrieved reports |
+//! | folder | what |
+//! |---|---|
+//! | [`core`] | runtime-neutral: the scenario language, values, exceptions and their hierarchy, the trace, Python's `heapq`, the profile (which runtime is reproduced) |
+//! | [`asyncio`] | CPython's asyncio: the event loop and object arenas ([`asyncio::world`]), the frames that interpret statements ([`asyncio::coroutine`]), and one file per chapter (`future`, `task`, `cancellation`, `timeouts`, `composition`, `taskgroups`, `runners`, `reporting`, `streams`, `sockets`) |
+//! | [`loops`] | what uvloop and rloop do differently from asyncio's loop |
+//! | [`concurrent`] | `concurrent.futures` (`specs/concurrent_futures.toml`) |
 //!
-//! [`world`] holds the state and the event loop, [`coroutine`] the frames that run
-//! scenario statements, [`scenario`] the input language and [`trace`] the output. State
-//! is plain data; every transition cites its clause ids with [`cite!`], and those
+//! Today the statement interpreter is asyncio's (`impl World`); when a second scheduler
+//! arrives (trio, MicroPython) the interface a frame needs from its runtime moves into
+//! `core`. State is plain data; every transition cites its clause ids with [`cite!`], and those
 //! citations are what `asyncspec clauses` reports as implemented. No I/O, clock,
 //! randomness or hash-map iteration happens in this crate.
 
@@ -29,31 +27,17 @@ macro_rules! cite {
     };
 }
 
-pub mod cancellation;
-pub mod composition;
-pub mod coroutine;
-pub mod exception;
-pub mod executors;
-pub mod future;
-pub mod heapq;
-pub mod profile;
-pub mod reporting;
-pub mod rloop;
-pub mod runners;
-pub mod scenario;
-pub mod sockets;
-pub mod streams;
-pub mod task;
-pub mod taskgroups;
-pub mod timeouts;
-pub mod trace;
-pub mod uvloop;
-pub mod value;
-pub mod world;
+pub mod asyncio;
+pub mod concurrent;
+pub mod core;
+pub mod loops;
 
-pub use profile::{EventLoop, Profile, Python};
-pub use runners::{run, run_world};
-pub use scenario::Scenario;
-pub use trace::Trace;
+// The scenario language, values and the trace are what other crates use most.
+pub use crate::asyncio::runners::{run, run_world};
+pub use crate::asyncio::world;
+pub use crate::core::profile::{EventLoop, Profile, Python};
+pub use crate::core::scenario::Scenario;
+pub use crate::core::trace::Trace;
+pub use crate::core::{exception, profile, scenario, trace, value};
 
 include!(concat!(env!("OUT_DIR"), "/implemented.rs"));

@@ -5,7 +5,7 @@ finally, async with, await), real tasks and real cancellation, so exceptions flo
 runtime makes them flow. Recording never adds a callback, a task or an await: it only
 appends to a list, so scheduling is the runtime's own.
 
-Events mirror the model's trace (model/src/trace.rs): start, exit, resume, call, raise,
+Events mirror the model's trace (model/src/core/trace.rs): start, exit, resume, call, raise,
 catch, mark, report, warning, log, callback, finished, limit.
 """
 
@@ -45,7 +45,7 @@ def _handler_for(interp):
 
 class SimTransport(asyncio.Transport):
     """The simulation's transport under a StreamWriter (the model's rules, in
-    model/src/streams.rs): write() buffers, and is dropped once closing; above `high`
+    model/src/asyncio/streams.rs): write() buffers, and is dropped once closing; above `high`
     buffered bytes the protocol is paused, at or below `low` resumed; the peer takes
     bytes at scheduled times; close() loses the connection with call_soon when the
     buffer is empty, else when the peer takes the last byte."""

@@ -1,6 +1,6 @@
 """Socket delivery: each stream is a real loopback TCP connection.
 
-The model's rules for it are in model/src/sockets.rs. Before main starts, one
+The model's rules for it are in model/src/asyncio/sockets.rs. Before main starts, one
 connection per stream is opened and handed to the loop's own transport
 (`loop.create_connection(sock=...)` with a recording StreamReaderProtocol), so the
 bytes travel through the runtime's real read path. The peer end stays here: at each

@@ -4,11 +4,13 @@
 //! `Lib/asyncio/tasks.py` (the C `_asyncio` module does the same). Chapter:
 //! `specs/asyncio/tasks.toml`.
 
-use crate::coroutine::{Frame, FrameOut, Input};
-use crate::exception::ExcId;
-use crate::trace::{EventKind, Outcome};
-use crate::value::Value;
-use crate::world::{Callback, Escaped, FutId, FutKind, FutState, Handle, TaskState, World};
+use crate::asyncio::coroutine::{Frame, FrameOut, Input};
+use crate::asyncio::world::{
+    Callback, Escaped, FutId, FutKind, FutState, Handle, TaskState, World,
+};
+use crate::core::exception::ExcId;
+use crate::core::trace::{EventKind, Outcome};
+use crate::core::value::Value;
 
 /// How a coroutine's run of one step ended.
 enum CoroOut {

@@ -7,11 +7,11 @@
 //! `coro.throw()`. An exception in flight is `Signal::Raising(exc)`, unwinding block by
 //! block through `except`, `finally`, `async with timeout()` and `async with TaskGroup()`.
 
-use crate::exception::ExcId;
-use crate::scenario::{Block, Query, Stmt, Target};
-use crate::trace::{EventKind, Outcome};
-use crate::value::Value;
-use crate::world::{CmId, FutId, Obj, TgId, TimerId, World};
+use crate::asyncio::world::{CmId, FutId, Obj, TgId, TimerId, World};
+use crate::core::exception::ExcId;
+use crate::core::scenario::{Block, Query, Stmt, Target};
+use crate::core::trace::{EventKind, Outcome};
+use crate::core::value::Value;
 
 /// What is sent into a frame.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,16 +56,16 @@ pub enum Frame {
         /// The connection.
         stream: String,
         /// Where it is.
-        phase: crate::streams::DrainPhase,
+        phase: crate::asyncio::streams::DrainPhase,
     },
     /// A `StreamReader` read.
     StreamRead {
         /// The reader's name.
         reader: String,
         /// Which read.
-        op: crate::streams::ReadOp,
+        op: crate::asyncio::streams::ReadOp,
         /// Its locals.
-        progress: crate::streams::ReadProgress,
+        progress: crate::asyncio::streams::ReadProgress,
     },
     /// `asyncio.sleep(delay, result)`.
     Sleep {
@@ -401,7 +401,7 @@ impl World {
                 *fut = Some(f);
                 *timer = Some(self.call_later(
                     delay,
-                    crate::world::TimerAction::SetResultUnlessCancelled(f, result),
+                    crate::asyncio::world::TimerAction::SetResultUnlessCancelled(f, result),
                 ));
                 FrameOut::Yield(f)
             }
@@ -426,7 +426,7 @@ impl World {
         }
     }
 
-    fn read_frame(reader: &str, op: crate::streams::ReadOp) -> Frame {
+    fn read_frame(reader: &str, op: crate::asyncio::streams::ReadOp) -> Frame {
         Frame::StreamRead {
             reader: reader.to_string(),
             op,
@@ -872,10 +872,10 @@ impl World {
                 let f = fut_or_raise!(target);
                 if self.is_task(f) {
                     match self.fut(f).state {
-                        crate::world::FutState::Pending => {
+                        crate::asyncio::world::FutState::Pending => {
                             self.cite(cite!("asyncio.tasks.result.pending_invalid_state"))
                         }
-                        crate::world::FutState::Cancelled => {
+                        crate::asyncio::world::FutState::Cancelled => {
                             self.cite(cite!("asyncio.tasks.result.cancelled_raises"))
                         }
                         _ => self.cite(cite!("asyncio.tasks.await.returns_result")),
@@ -895,10 +895,10 @@ impl World {
                 let f = fut_or_raise!(target);
                 if self.is_task(f) {
                     match self.fut(f).state {
-                        crate::world::FutState::Pending => {
+                        crate::asyncio::world::FutState::Pending => {
                             self.cite(cite!("asyncio.tasks.exception.pending_invalid_state"))
                         }
-                        crate::world::FutState::Cancelled => {
+                        crate::asyncio::world::FutState::Cancelled => {
                             self.cite(cite!("asyncio.tasks.exception.cancelled_raises"))
                         }
                         _ => self.cite(cite!("asyncio.tasks.exception.returns_exception")),
@@ -1130,9 +1130,9 @@ impl World {
                     futs.push(fut_or_raise!(name));
                 }
                 let when = match return_when {
-                    crate::scenario::ReturnWhen::FirstCompleted => "FIRST_COMPLETED",
-                    crate::scenario::ReturnWhen::FirstException => "FIRST_EXCEPTION",
-                    crate::scenario::ReturnWhen::AllCompleted => "ALL_COMPLETED",
+                    crate::core::scenario::ReturnWhen::FirstCompleted => "FIRST_COMPLETED",
+                    crate::core::scenario::ReturnWhen::FirstException => "FIRST_EXCEPTION",
+                    crate::core::scenario::ReturnWhen::AllCompleted => "ALL_COMPLETED",
                 };
                 let listed: Vec<String> = items
                     .iter()
@@ -1248,7 +1248,7 @@ impl World {
                 let f = fut_or_raise!(target);
                 self.add_done_callback(
                     f,
-                    crate::world::Callback::User(callback.clone(), target.clone()),
+                    crate::asyncio::world::Callback::User(callback.clone(), target.clone()),
                 );
                 Exec::Next
             }
@@ -1262,18 +1262,18 @@ impl World {
                 Exec::Next
             }
             Stmt::SetExceptionHandler {
-                handler: crate::scenario::HandlerSpec::Invalid,
-            } if self.profile.event_loop == crate::profile::EventLoop::Rloop => {
+                handler: crate::core::scenario::HandlerSpec::Invalid,
+            } if self.profile.event_loop == crate::core::profile::EventLoop::Rloop => {
                 // rloop stores any object; it fails when the loop first reports.
                 self.cite(cite!(
                     "rloop.loop.exception_handler.called_with_context_only"
                 ));
-                self.handler = crate::scenario::HandlerSpec::Invalid;
+                self.handler = crate::core::scenario::HandlerSpec::Invalid;
                 self.call_event("loop.set_exception_handler(42)".into(), &Ok(Value::None));
                 Exec::Next
             }
             Stmt::SetExceptionHandler {
-                handler: crate::scenario::HandlerSpec::Invalid,
+                handler: crate::core::scenario::HandlerSpec::Invalid,
             } => {
                 self.cite(cite!("asyncio.reporting.handler.not_callable_type_error"));
                 let e = self.new_exc(
@@ -1287,12 +1287,13 @@ impl World {
             }
             Stmt::Read { reader, n, var } => {
                 let label = format!("{reader}.read({n})");
-                let frame = Self::read_frame(reader, crate::streams::ReadOp::Read(*n));
+                let frame = Self::read_frame(reader, crate::asyncio::streams::ReadOp::Read(*n));
                 await_expr(uf, label, var, frame)
             }
             Stmt::ReadExactly { reader, n, var } => {
                 let label = format!("{reader}.readexactly({n})");
-                let frame = Self::read_frame(reader, crate::streams::ReadOp::ReadExactly(*n));
+                let frame =
+                    Self::read_frame(reader, crate::asyncio::streams::ReadOp::ReadExactly(*n));
                 await_expr(uf, label, var, frame)
             }
             Stmt::ReadUntil {
@@ -1306,17 +1307,18 @@ impl World {
                         bytes: separator.clone()
                     }
                 );
-                let sep = crate::value::bytes_of(separator).unwrap_or_default();
-                let frame = Self::read_frame(reader, crate::streams::ReadOp::ReadUntil(sep));
+                let sep = crate::core::value::bytes_of(separator).unwrap_or_default();
+                let frame =
+                    Self::read_frame(reader, crate::asyncio::streams::ReadOp::ReadUntil(sep));
                 await_expr(uf, label, var, frame)
             }
             Stmt::ReadLine { reader, var } => {
                 let label = format!("{reader}.readline()");
-                let frame = Self::read_frame(reader, crate::streams::ReadOp::ReadLine);
+                let frame = Self::read_frame(reader, crate::asyncio::streams::ReadOp::ReadLine);
                 await_expr(uf, label, var, frame)
             }
             Stmt::Write { stream, data } => {
-                let bytes = crate::value::bytes_of(data).unwrap_or_default();
+                let bytes = crate::core::value::bytes_of(data).unwrap_or_default();
                 let r = self.stream_write(stream, &bytes).map(|()| Value::None);
                 let shown = Value::Bytes {
                     bytes: data.clone(),
@@ -1416,7 +1418,7 @@ impl World {
             }
             Stmt::SetExceptionHandler { handler } => {
                 match handler {
-                    crate::scenario::HandlerSpec::Default => {
+                    crate::core::scenario::HandlerSpec::Default => {
                         self.cite(cite!("asyncio.reporting.handler.none_restores_default"))
                     }
                     _ => self.cite(cite!("asyncio.reporting.handler.custom_replaces_default")),

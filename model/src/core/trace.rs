@@ -5,8 +5,8 @@
 //! a call returned, the handler called); the oracle compares those. The others are the
 //! model's own bookkeeping, shown for people. Format version: [`TRACE_FORMAT`].
 
-use crate::exception::ExcView;
-use crate::value::Value;
+use crate::core::exception::ExcView;
+use crate::core::value::Value;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

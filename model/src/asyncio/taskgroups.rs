@@ -4,10 +4,10 @@
 //! where the parent is uncancelled, re-cancelling the parent, closing refused
 //! coroutines) are profile switches. Chapter: `specs/asyncio/taskgroups.toml`.
 
-use crate::coroutine::{Frame, FrameOut, Input};
-use crate::exception::ExcId;
-use crate::value::Value;
-use crate::world::{Callback, FutId, TaskGroupState, TgId, World};
+use crate::asyncio::coroutine::{Frame, FrameOut, Input};
+use crate::asyncio::world::{Callback, FutId, TaskGroupState, TgId, World};
+use crate::core::exception::ExcId;
+use crate::core::value::Value;
 
 impl World {
     /// `TaskGroup()` entered by the current task (`__aenter__` never suspends).

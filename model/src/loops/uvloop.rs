@@ -18,7 +18,7 @@
 //!   before the timers, by `loop.time()` and by starting a timer, but not by blocking
 //!   work), so after blocking work the wait overshoots the deadline.
 
-use crate::world::{Escaped, Handle, TimerAction, TimerId, World};
+use crate::asyncio::world::{Escaped, Handle, TimerAction, TimerId, World};
 
 /// uvloop's `MAX_SLEEP`: longer delays (and infinity) are clamped to about 100 years.
 const MAX_SLEEP: f64 = 3600.0 * 24.0 * 365.0 * 100.0;
@@ -236,11 +236,11 @@ impl World {
             return;
         }
         let dt = (self.clock_ns - started_ns) as f64 / 1e9;
-        if dt >= crate::world::SLOW_CALLBACK_DURATION {
+        if dt >= crate::asyncio::world::SLOW_CALLBACK_DURATION {
             // At exactly the threshold asyncio logs and uvloop does not.
             self.cite(cite!("uvloop.loop.debug.slow_callback_strictly_over"));
         }
-        if dt > crate::world::SLOW_CALLBACK_DURATION {
+        if dt > crate::asyncio::world::SLOW_CALLBACK_DURATION {
             self.log_slow_callback(label, dt);
         }
     }

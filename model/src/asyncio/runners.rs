@@ -5,13 +5,13 @@
 //! from `Lib/asyncio/runners.py`, and `run_until_complete` / `_run_until_complete_cb`
 //! from `Lib/asyncio/base_events.py`. Chapter: `specs/asyncio/runners.toml`.
 
-use crate::coroutine::Frame;
-use crate::exception::ExcId;
-use crate::profile::Profile;
-use crate::scenario::{Scenario, Stmt};
-use crate::trace::{EventKind, Trace, TRACE_FORMAT};
-use crate::value::Value;
-use crate::world::{Callback, Escaped, FutId, Obj, TimerAction, World};
+use crate::asyncio::coroutine::Frame;
+use crate::asyncio::world::{Callback, Escaped, FutId, Obj, TimerAction, World};
+use crate::core::exception::ExcId;
+use crate::core::profile::Profile;
+use crate::core::scenario::{Scenario, Stmt};
+use crate::core::trace::{EventKind, Trace, TRACE_FORMAT};
+use crate::core::value::Value;
 use std::rc::Rc;
 
 /// Run a scenario under a profile. `choices` answers the choice points (documented
@@ -78,7 +78,7 @@ impl World {
 
     fn run_main(&mut self) {
         self.run_prelude();
-        if self.debug && self.profile.event_loop == crate::profile::EventLoop::Rloop {
+        if self.debug && self.profile.event_loop == crate::core::profile::EventLoop::Rloop {
             // Runner(debug=True) calls loop.set_debug(True), which rloop ignores.
             self.cite(cite!("rloop.loop.debug.ignored"));
             self.debug = false;
@@ -133,7 +133,7 @@ impl World {
             self.cite(cite!("asyncio.runners.run.returns_or_raises"));
         }
         let kept_alive = match self.profile.event_loop {
-            crate::profile::EventLoop::Rloop => self.rloop_kept_alive(),
+            crate::core::profile::EventLoop::Rloop => self.rloop_kept_alive(),
             _ => Default::default(),
         };
         if kept_alive.iter().any(|&f| self.would_be_reported(f)) {
@@ -214,7 +214,7 @@ impl World {
             self.cite(cite!("asyncio.runners.keyboard_interrupt.main_cancelled"));
             self.cite(cite!("asyncio.runners.keyboard_interrupt.finally_runs"));
             self.task_cancel(main, None);
-            self.call_soon(crate::world::Handle::Noop);
+            self.call_soon(crate::asyncio::world::Handle::Noop);
             return Ok(());
         }
         self.cite(cite!(

@@ -7,8 +7,8 @@
 //! statements; nothing here is asyncio-only by construction. Format version:
 //! [`SCENARIO_FORMAT`].
 
-use crate::exception::Hierarchy;
-use crate::value::Value;
+use crate::core::exception::Hierarchy;
+use crate::core::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -779,7 +779,7 @@ impl Scenario {
                 }
                 match &d.arrival() {
                     Arrival::Data { data } => {
-                        if crate::value::bytes_of(data).is_none() {
+                        if crate::core::value::bytes_of(data).is_none() {
                             problems
                                 .push(format!("{here}: data must be bytes (chars up to U+00FF)"));
                         }
@@ -866,7 +866,7 @@ impl Scenario {
                     if !self.streams.contains_key(reader) {
                         problems.push(format!("{here}: unknown stream reader {reader:?} (declare it under \"streams\")"));
                     }
-                    if crate::value::bytes_of(separator).is_none() {
+                    if crate::core::value::bytes_of(separator).is_none() {
                         problems.push(format!(
                             "{here}: separator must be bytes (chars up to U+00FF)"
                         ));

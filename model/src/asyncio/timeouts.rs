@@ -4,12 +4,12 @@
 //! `Lib/asyncio/tasks.py`: 3.12+ builds `wait_for` on `timeout()`, 3.11 on a private
 //! waiter future. Chapter: `specs/asyncio/timeouts.toml`.
 
-use crate::coroutine::{Frame, FrameOut, Input, WaitForPhase};
-use crate::exception::ExcId;
-use crate::scenario::Target;
-use crate::trace::EventKind;
-use crate::value::Value;
-use crate::world::{Callback, CmId, FutId, TimeoutCm, TimeoutState, TimerAction, World};
+use crate::asyncio::coroutine::{Frame, FrameOut, Input, WaitForPhase};
+use crate::asyncio::world::{Callback, CmId, FutId, TimeoutCm, TimeoutState, TimerAction, World};
+use crate::core::exception::ExcId;
+use crate::core::scenario::Target;
+use crate::core::trace::EventKind;
+use crate::core::value::Value;
 
 impl World {
     /// `Timeout(when)`.
@@ -191,7 +191,7 @@ impl World {
     fn wait_for_exit(
         &mut self,
         cm: Option<CmId>,
-        r: Result<crate::value::Value, ExcId>,
+        r: Result<crate::core::value::Value, ExcId>,
     ) -> FrameOut {
         let cm = cm.expect("entered");
         let exc = r.as_ref().err().copied();
@@ -205,7 +205,9 @@ impl World {
             }
             Ok(()) => match r {
                 Ok(v) => {
-                    if self.timeouts[cm.0 as usize].state == crate::world::TimeoutState::Expired {
+                    if self.timeouts[cm.0 as usize].state
+                        == crate::asyncio::world::TimeoutState::Expired
+                    {
                         self.cite(cite!(
                             "asyncio.timeouts.wait_for.suppressed_cancel_returns_value"
                         ));
@@ -216,7 +218,7 @@ impl World {
                     if self.exc_is(e, "asyncio.CancelledError") {
                         self.cite(cite!("asyncio.timeouts.wait_for.cancelled_cancels_inner"));
                     } else if self.timeouts[cm.0 as usize].state
-                        == crate::world::TimeoutState::Expired
+                        == crate::asyncio::world::TimeoutState::Expired
                     {
                         self.cite(cite!(
                             "asyncio.timeouts.wait_for.exception_during_cancellation_propagates"

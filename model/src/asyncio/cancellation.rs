@@ -3,8 +3,8 @@
 //! Transcribes `Task.cancel` and `Task.uncancel` from `Lib/asyncio/tasks.py`; the 3.13
 //! change to `uncancel` is a profile switch. Chapter: `specs/asyncio/cancellation.toml`.
 
-use crate::trace::EventKind;
-use crate::world::{FutId, World};
+use crate::asyncio::world::{FutId, World};
+use crate::core::trace::EventKind;
 
 impl World {
     /// `Task.cancel(msg)`.

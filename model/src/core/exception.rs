@@ -4,7 +4,7 @@
 //! Rust panic. Identity matters (`raise` re-raises the same object; `Future.result()`
 //! raises the stored object), so instances live in an arena and are named by index.
 
-use crate::value::Value;
+use crate::core::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,7 +30,7 @@ pub struct ExcObj {
     /// The tasks whose coroutines its `__traceback__` holds (each raise out of a task
     /// adds one; a future re-raising it restores the traceback it stored). What the
     /// traceback holds stays alive as long as the exception does.
-    pub tb_tasks: Vec<crate::world::FutId>,
+    pub tb_tasks: Vec<crate::asyncio::world::FutId>,
 }
 
 /// The built-in part of the hierarchy: class to its bases (most derived first).

@@ -8,12 +8,12 @@
 //! the reader's single waiter future; the network's deliveries (the scenario's
 //! schedule, see `sim/`) arrive as timer callbacks at their virtual times.
 
-use crate::coroutine::{Frame, FrameOut, Input};
-use crate::exception::ExcId;
-use crate::scenario::Arrival;
-use crate::trace::EventKind;
-use crate::value::Value;
-use crate::world::{FutId, World};
+use crate::asyncio::coroutine::{Frame, FrameOut, Input};
+use crate::asyncio::world::{FutId, World};
+use crate::core::exception::ExcId;
+use crate::core::scenario::Arrival;
+use crate::core::trace::EventKind;
+use crate::core::value::Value;
 
 /// One reader's state (`StreamReader` fields).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -90,7 +90,7 @@ impl World {
         if let Some(at) = next {
             self.call_at(
                 at,
-                crate::world::TimerAction::Deliver(name.to_string(), i + 1),
+                crate::asyncio::world::TimerAction::Deliver(name.to_string(), i + 1),
             );
         }
     }
@@ -123,7 +123,7 @@ impl World {
         }
         match arrival {
             Arrival::Data { data } => {
-                let bytes = crate::value::bytes_of(data).unwrap_or_default();
+                let bytes = crate::core::value::bytes_of(data).unwrap_or_default();
                 self.feed_data(name, &bytes);
             }
             // A connection's protocol: eof_received() feeds EOF (and keeps the
@@ -470,7 +470,7 @@ impl World {
             Step::Raise(e) if self.exc_is(e, "asyncio.IncompleteReadError") => {
                 let partial = match self.excs[e.0 as usize].attrs.get("partial") {
                     Some(Value::Bytes { bytes }) => {
-                        crate::value::bytes_of(bytes).unwrap_or_default()
+                        crate::core::value::bytes_of(bytes).unwrap_or_default()
                     }
                     _ => Vec::new(),
                 };
@@ -559,10 +559,10 @@ pub enum DrainPhase {
 impl World {
     /// Make the connections' write sides (when the run starts, as the adapter does).
     pub(crate) fn open_connections(&mut self) {
-        let socket = self.scenario.delivery == crate::scenario::DeliveryMode::Socket;
+        let socket = self.scenario.delivery == crate::core::scenario::DeliveryMode::Socket;
         // Over sockets every stream is a connection; the peer's kernel takes every
         // write at once, so its consumption schedule does not apply.
-        let specs: Vec<(String, crate::scenario::WriterSpec)> = self
+        let specs: Vec<(String, crate::core::scenario::WriterSpec)> = self
             .scenario
             .streams
             .iter()
@@ -570,7 +570,7 @@ impl World {
                 (Some(w), false) => Some((n.clone(), w.clone())),
                 (w, true) => Some((
                     n.clone(),
-                    crate::scenario::WriterSpec {
+                    crate::core::scenario::WriterSpec {
                         consumed: Vec::new(),
                         ..w.clone().unwrap_or_default()
                     },
@@ -597,7 +597,10 @@ impl World {
                 },
             );
             if let Some(c) = spec.consumed.first() {
-                self.call_at(c.at, crate::world::TimerAction::Consume(name.clone(), 0));
+                self.call_at(
+                    c.at,
+                    crate::asyncio::world::TimerAction::Consume(name.clone(), 0),
+                );
             }
         }
     }
@@ -661,7 +664,7 @@ impl World {
         if let Some(c) = spec.consumed.get(i + 1) {
             self.call_at(
                 c.at,
-                crate::world::TimerAction::Consume(name.to_string(), i + 1),
+                crate::asyncio::world::TimerAction::Consume(name.to_string(), i + 1),
             );
         }
     }
@@ -676,7 +679,7 @@ impl World {
         if self.sockets.contains_key(name) {
             self.socket_close(name);
         } else if self.writer_mut(name).buffered == 0 {
-            self.call_soon_timer(crate::world::TimerAction::ConnectionLost(
+            self.call_soon_timer(crate::asyncio::world::TimerAction::ConnectionLost(
                 name.to_string(),
                 None,
             ));

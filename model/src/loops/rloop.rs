@@ -16,9 +16,9 @@
 //! * an exception escaping a callback, BaseExceptions included, goes to the exception
 //!   handler; nothing escapes `run_forever`.
 
-use crate::scenario::HandlerSpec;
-use crate::value::Value;
-use crate::world::{Callback, Escaped, FutId, Handle, TimerAction, TimerId, World};
+use crate::asyncio::world::{Callback, Escaped, FutId, Handle, TimerAction, TimerId, World};
+use crate::core::scenario::HandlerSpec;
+use crate::core::value::Value;
 
 impl World {
     /// rloop's `_clock`: microseconds since the loop was made.
@@ -202,7 +202,7 @@ impl World {
         // Socket delivery: rloop's Rust side still holds every TCPTransport it made,
         // so each protocol's closed future keeps the exception that lost its
         // connection, and that exception's traceback keeps its tasks.
-        let lost: Vec<crate::exception::ExcId> = self
+        let lost: Vec<crate::core::exception::ExcId> = self
             .sockets
             .keys()
             .filter_map(|name| self.readers.get(name).and_then(|r| r.exception))

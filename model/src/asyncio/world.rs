@@ -7,13 +7,13 @@
 //! the callbacks that were ready when the iteration began. Times are `f64`, computed with
 //! the same float operations Python uses, so ties and roundings match.
 
-use crate::coroutine::Frame;
-use crate::exception::{ExcId, ExcObj, ExcView, Hierarchy};
-use crate::heapq;
-use crate::profile::{EventLoop, Profile};
-use crate::scenario::{CallbackSpec, HandlerSpec, Scenario};
-use crate::trace::{Event, EventKind, Outcome};
-use crate::value::Value;
+use crate::asyncio::coroutine::Frame;
+use crate::core::exception::{ExcId, ExcObj, ExcView, Hierarchy};
+use crate::core::heapq;
+use crate::core::profile::{EventLoop, Profile};
+use crate::core::scenario::{CallbackSpec, HandlerSpec, Scenario};
+use crate::core::trace::{Event, EventKind, Outcome};
+use crate::core::value::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// `time.get_clock_info('monotonic').resolution` on Linux, which `_run_once` adds to
@@ -80,7 +80,7 @@ pub enum Callback {
     /// A scenario's `add_done_callback`.
     User(CallbackSpec, String),
     /// `_chain_future`'s `_call_check_cancel` (wrap_future): cancel the source.
-    CheckCancel(crate::executors::CFutId),
+    CheckCancel(crate::concurrent::future::CFutId),
 }
 
 /// What the loop runs.
@@ -98,7 +98,7 @@ pub enum Handle {
     UvStop,
     /// `_chain_future`'s `_set_state(destination, source)`, queued with
     /// `call_soon_threadsafe` when a concurrent future finishes.
-    CopyState(FutId, crate::executors::CFutId),
+    CopyState(FutId, crate::concurrent::future::CFutId),
 }
 
 /// A timer's callback.
@@ -276,7 +276,7 @@ pub struct WaitState {
     /// The timeout handle.
     pub timeout: Option<TimerId>,
     /// `return_when`.
-    pub return_when: crate::scenario::ReturnWhen,
+    pub return_when: crate::core::scenario::ReturnWhen,
 }
 
 /// `asyncio.as_completed()`'s shared state: `todo`, the `done` queue (None is the
@@ -309,7 +309,7 @@ pub enum Obj {
     /// A plain value.
     Value(Value),
     /// A `concurrent.futures.Future`.
-    CFut(crate::executors::CFutId),
+    CFut(crate::concurrent::future::CFutId),
 }
 
 /// How `run_forever` ended early: a BaseException escaped a callback.
@@ -330,7 +330,7 @@ pub struct World {
     /// rloop keep integer time; `now` is derived from it in their unit).
     pub clock_ns: i64,
     /// uvloop's loop state.
-    pub uv: crate::uvloop::UvState,
+    pub uv: crate::loops::uvloop::UvState,
     /// `_ready`.
     pub ready: VecDeque<Handle>,
     /// `_scheduled` (a heap of timer ids ordered by `when`).
@@ -348,15 +348,15 @@ pub struct World {
     /// Timeout objects.
     pub timeouts: Vec<TimeoutCm>,
     /// Stream readers by name.
-    pub readers: BTreeMap<String, crate::streams::ReaderState>,
+    pub readers: BTreeMap<String, crate::asyncio::streams::ReaderState>,
     /// Connections' write sides, by the reader's name.
-    pub writers: BTreeMap<String, crate::streams::WriterState>,
+    pub writers: BTreeMap<String, crate::asyncio::streams::WriterState>,
     /// rloop's `tick_last`: the clock (microseconds) at its last poll.
     pub rloop_last_poll_us: i64,
     /// Connections' socket transports (socket delivery only), by the reader's name.
-    pub sockets: BTreeMap<String, crate::sockets::SocketState>,
+    pub sockets: BTreeMap<String, crate::asyncio::sockets::SocketState>,
     /// `concurrent.futures.Future` objects.
-    pub cfutures: Vec<crate::executors::CFut>,
+    pub cfutures: Vec<crate::concurrent::future::CFut>,
     /// Task groups.
     pub groups: Vec<TaskGroupState>,
     /// `asyncio.wait` states.
@@ -429,7 +429,7 @@ impl World {
             .streams
             .iter()
             .map(|(name, spec)| {
-                let state = crate::streams::ReaderState {
+                let state = crate::asyncio::streams::ReaderState {
                     limit: spec.limit,
                     ..Default::default()
                 };

@@ -5,11 +5,11 @@
 //! `Future.__del__` / `Task.__del__`. Collection time is up to the garbage collector, so
 //! those reports are marked floating. Chapter: `specs/asyncio/reporting.toml`.
 
-use crate::exception::ExcId;
-use crate::scenario::HandlerSpec;
-use crate::trace::EventKind;
-use crate::value::Value;
-use crate::world::{FutId, FutState, World};
+use crate::asyncio::world::{FutId, FutState, World};
+use crate::core::exception::ExcId;
+use crate::core::scenario::HandlerSpec;
+use crate::core::trace::EventKind;
+use crate::core::value::Value;
 
 impl World {
     /// A coroutine object dropped unstarted: the interpreter's RuntimeWarning (with the
@@ -42,7 +42,7 @@ impl World {
         context.sort();
         let exception = exc.map(|e| self.exc_view(e));
         self.cite(cite!("asyncio.reporting.handler.context_keys"));
-        if self.profile.event_loop == crate::profile::EventLoop::Rloop
+        if self.profile.event_loop == crate::core::profile::EventLoop::Rloop
             && self.handler != HandlerSpec::Default
         {
             return self.rloop_call_custom_handler(floating);
@@ -152,7 +152,9 @@ impl World {
                 );
                 // A task that never ran drops a coroutine that was never started.
                 if !self.task(f).started {
-                    if let Some(crate::coroutine::Frame::User(uf)) = self.task(f).frames.first() {
+                    if let Some(crate::asyncio::coroutine::Frame::User(uf)) =
+                        self.task(f).frames.first()
+                    {
                         let coro = uf.coro.clone();
                         self.warn_never_awaited(None, &coro);
                     }

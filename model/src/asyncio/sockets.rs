@@ -14,11 +14,11 @@
 //! (reset); it never reads. How many queued bytes one `recv` returns is the kernel's
 //! choice, so it is a choice point (every non-empty prefix; canonical: all of them).
 
-use crate::exception::ExcId;
-use crate::scenario::Arrival;
-use crate::trace::EventKind;
-use crate::value::Value;
-use crate::world::{Handle, TimerAction, TimerId, World};
+use crate::asyncio::world::{Handle, TimerAction, TimerId, World};
+use crate::core::exception::ExcId;
+use crate::core::scenario::Arrival;
+use crate::core::trace::EventKind;
+use crate::core::value::Value;
 
 /// One connection's socket, as the loop's transport and the kernel see it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -94,7 +94,7 @@ impl World {
         match arrival {
             Arrival::Data { data } => {
                 s.queued
-                    .extend(crate::value::bytes_of(data).unwrap_or_default());
+                    .extend(crate::core::value::bytes_of(data).unwrap_or_default());
             }
             Arrival::Eof => s.fin = true,
             Arrival::Reset => s.reset_pending = true,
@@ -277,7 +277,7 @@ impl World {
         }
         // rloop (`arm_r`, `consume_ready_r`): an event taken while paused is read now,
         // by a handle queued like call_soon.
-        if self.profile.event_loop == crate::profile::EventLoop::Rloop
+        if self.profile.event_loop == crate::core::profile::EventLoop::Rloop
             && std::mem::take(&mut self.socket_mut(name).ready_r)
         {
             self.cite(cite!("rloop.streams.resume_reads_event_taken_while_paused"));
@@ -288,7 +288,7 @@ impl World {
     /// `transport.close()` of a socket transport (its write buffer is always empty:
     /// the peer's kernel takes every write the scenarios make).
     pub(crate) fn socket_close(&mut self, name: &str) {
-        if self.profile.event_loop == crate::profile::EventLoop::Rloop {
+        if self.profile.event_loop == crate::core::profile::EventLoop::Rloop {
             // rloop calls connection_lost(None) inside close() (once per transport).
             self.cite(cite!("rloop.streams.connection_lost_inside_call"));
             self.socket_remove_reader(name);
@@ -307,7 +307,7 @@ impl World {
     /// `connection_lost` has run (its handle is closed): RuntimeError.
     pub(crate) fn socket_write(&mut self, name: &str, data: &[u8]) -> Result<(), ExcId> {
         let s = &self.sockets[name];
-        if self.profile.event_loop == crate::profile::EventLoop::Uvloop && s.closed {
+        if self.profile.event_loop == crate::core::profile::EventLoop::Uvloop && s.closed {
             self.cite(cite!("uvloop.streams.write_after_close_raises"));
             return Err(self.new_exc(
                 "RuntimeError",
@@ -317,7 +317,7 @@ impl World {
                 )],
             ));
         }
-        if self.profile.event_loop == crate::profile::EventLoop::Rloop {
+        if self.profile.event_loop == crate::core::profile::EventLoop::Rloop {
             return self.rloop_socket_write(name, data);
         }
         if data.is_empty() || s.conn_lost {
@@ -346,7 +346,7 @@ impl World {
                 what,
             });
             // rloop's socket lives as long as its transport object (the writer).
-            if self.profile.event_loop != crate::profile::EventLoop::Rloop {
+            if self.profile.event_loop != crate::core::profile::EventLoop::Rloop {
                 self.socket_mut(name).closed = true;
             }
         } else {
@@ -364,15 +364,15 @@ impl World {
     pub(crate) fn loop_sendfile(&mut self, name: &str) -> ExcId {
         match self.profile.event_loop {
             // Neither loop overrides AbstractEventLoop.sendfile.
-            crate::profile::EventLoop::Uvloop => {
+            crate::core::profile::EventLoop::Uvloop => {
                 self.cite(cite!("uvloop.loop.sendfile.not_implemented"));
                 return self.new_exc("NotImplementedError", Vec::new());
             }
-            crate::profile::EventLoop::Rloop => {
+            crate::core::profile::EventLoop::Rloop => {
                 self.cite(cite!("rloop.loop.sendfile.not_implemented"));
                 return self.new_exc("NotImplementedError", Vec::new());
             }
-            crate::profile::EventLoop::Asyncio => {}
+            crate::core::profile::EventLoop::Asyncio => {}
         }
         if self.writers[name].closing {
             self.cite(cite!("asyncio.streams.sendfile.transport_closing"));

@@ -9,10 +9,10 @@
 //! `_chain_future`, `_copy_future_state`): the asyncio side learns of the concurrent
 //! side through `call_soon_threadsafe`, the other way round directly.
 
-use crate::exception::ExcId;
-use crate::scenario::{Query, Stmt};
-use crate::value::Value;
-use crate::world::{Callback, FutId, Handle, Obj, World};
+use crate::asyncio::world::{Callback, FutId, Handle, Obj, World};
+use crate::core::exception::ExcId;
+use crate::core::scenario::{Query, Stmt};
+use crate::core::value::Value;
 
 /// Index of a concurrent future.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -4,11 +4,11 @@
 //! `result`, `exception`, `add_done_callback`, `__schedule_callbacks`,
 //! `_make_cancelled_error`). Chapter: `specs/asyncio/futures.toml`.
 
-use crate::exception::ExcId;
-use crate::scenario::CallbackSpec;
-use crate::trace::{EventKind, Outcome};
-use crate::value::Value;
-use crate::world::{Callback, FutId, FutKind, FutState, Handle, World};
+use crate::asyncio::world::{Callback, FutId, FutKind, FutState, Handle, World};
+use crate::core::exception::ExcId;
+use crate::core::scenario::CallbackSpec;
+use crate::core::trace::{EventKind, Outcome};
+use crate::core::value::Value;
 
 impl World {
     /// `__schedule_callbacks`: every callback goes to the ready queue, in order.
@@ -278,7 +278,7 @@ impl World {
                         }
                     }
                     FutState::Cancelled => Outcome::Raised {
-                        exc: crate::exception::ExcView {
+                        exc: crate::core::exception::ExcView {
                             class: "asyncio.CancelledError".into(),
                             args: Vec::new(),
                             group: Vec::new(),

@@ -26,7 +26,7 @@ pub enum Value {
         bytes: String,
     },
     /// An exception object as a value (gather with return_exceptions, Future.exception()).
-    Exc(crate::exception::ExcView),
+    Exc(crate::core::exception::ExcView),
 }
 
 impl fmt::Display for Value {

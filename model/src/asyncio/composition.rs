@@ -4,11 +4,11 @@
 //! `Lib/asyncio/tasks.py`, callbacks and all, so wake-up order matches CPython.
 //! Chapter: `specs/asyncio/composition.toml`.
 
-use crate::coroutine::{Frame, FrameOut, Input};
-use crate::exception::ExcId;
-use crate::scenario::{ReturnWhen, Target};
-use crate::value::Value;
-use crate::world::{Callback, FutId, FutKind, FutState, TimerAction, WaitState, World};
+use crate::asyncio::coroutine::{Frame, FrameOut, Input};
+use crate::asyncio::world::{Callback, FutId, FutKind, FutState, TimerAction, WaitState, World};
+use crate::core::exception::ExcId;
+use crate::core::scenario::{ReturnWhen, Target};
+use crate::core::value::Value;
 
 impl World {
     /// `asyncio.gather(*items, return_exceptions=...)`: the gathering future.
@@ -157,7 +157,7 @@ impl World {
                             "asyncio.composition.gather.child_cancelled_as_exception"
                         ));
                         let msg = self.fut(*child).cancel_message.clone().unwrap_or_default();
-                        Value::Exc(crate::exception::ExcView {
+                        Value::Exc(crate::core::exception::ExcView {
                             class: "asyncio.CancelledError".into(),
                             args: vec![Value::Str(msg)],
                             group: Vec::new(),
@@ -369,14 +369,15 @@ impl World {
         todo.sort();
         todo.dedup();
         let i = self.as_completed.len();
-        self.as_completed.push(crate::world::AsCompletedState {
-            left: todo.len(),
-            todo: todo.clone(),
-            queue: Default::default(),
-            getters: Default::default(),
-            timeout: None,
-            label,
-        });
+        self.as_completed
+            .push(crate::asyncio::world::AsCompletedState {
+                left: todo.len(),
+                todo: todo.clone(),
+                queue: Default::default(),
+                getters: Default::default(),
+                timeout: None,
+                label,
+            });
         // Set order decides only the registration order across different futures,
         // which nothing observes.
         for &f in &todo {
@@ -496,7 +497,7 @@ impl World {
     /// Record one iteration's await; an exception ends the loop.
     fn as_completed_resumed(&mut self, i: usize, r: Result<Value, ExcId>) -> FrameOut {
         let outcome = self.outcome_of(&r);
-        self.emit(crate::trace::EventKind::Resume {
+        self.emit(crate::core::trace::EventKind::Resume {
             awaited: self.as_completed[i].label.clone(),
             outcome,
         });
