@@ -28,47 +28,26 @@ impl World {
                 }
             }
         }
-        let mut futs = Vec::new();
+        let outer = self.new_future("gather");
+        let mut gathering = Gathering::new(outer);
+        // `for arg in coros_or_futures: fut = ensure_future(arg); ...;
+        // fut.add_done_callback(_done_callback)`: each child is wrapped and registered
+        // before the next argument is wrapped, so on 3.11 a done child's callback is
+        // queued ahead of the next child's first step.
         for item in items {
-            futs.push(self.ensure_future(item)?);
+            let f = self.ensure_future(item)?;
+            gathering.add_child(self, f);
         }
-        Ok(self.gather_futures(&futs, return_exceptions))
+        Ok(gathering.finish(self, return_exceptions))
     }
 
     /// gather over futures and tasks (`arg_to_fut`: the same object twice is one child).
     pub fn gather_futures(&mut self, futs: &[FutId], return_exceptions: bool) -> FutId {
-        let outer = self.new_future("gather");
-        let mut seen: Vec<FutId> = Vec::new();
-        let mut done_futs = Vec::new();
+        let mut gathering = Gathering::new(self.new_future("gather"));
         for &f in futs {
-            if seen.contains(&f) {
-                continue;
-            }
-            seen.push(f);
-            if self.done(f) && self.profile.gather_done_children_at_once() {
-                self.cite(cite!("asyncio.composition.gather.done_children_3_12"));
-                done_futs.push(f);
-            } else {
-                if self.done(f) {
-                    self.cite(cite!("asyncio.composition.gather.done_children_3_11"));
-                }
-                self.add_done_callback(f, Callback::GatherChild(outer));
-            }
+            gathering.add_child(self, f);
         }
-        self.fut_mut(outer).kind = FutKind::Gathering {
-            children: futs.to_vec(),
-            distinct: seen.len(),
-            finished: 0,
-            return_exceptions,
-            cancel_requested: false,
-        };
-        if futs.is_empty() {
-            self.future_set_result(outer, Value::List(Vec::new()));
-        }
-        for f in done_futs {
-            self.gather_done_callback(outer, f);
-        }
-        outer
+        gathering.finish(self, return_exceptions)
     }
 
     /// `_GatheringFuture.cancel(msg)`: cancel every child.
@@ -505,5 +484,64 @@ impl World {
             Ok(v) => FrameOut::Return(v),
             Err(e) => FrameOut::Raise(e),
         }
+    }
+}
+
+/// `gather()`'s locals while it wraps its arguments: `arg_to_fut`, `children` and
+/// (3.12+) `done_futs`.
+struct Gathering {
+    outer: FutId,
+    children: Vec<FutId>,
+    distinct: Vec<FutId>,
+    done_futs: Vec<FutId>,
+}
+
+impl Gathering {
+    fn new(outer: FutId) -> Gathering {
+        Gathering {
+            outer,
+            children: Vec::new(),
+            distinct: Vec::new(),
+            done_futs: Vec::new(),
+        }
+    }
+
+    /// One argument, wrapped: a child seen before is not registered again; a done child
+    /// is kept for after the loop (3.12+) or registered, which queues its callback at
+    /// once (3.11).
+    fn add_child(&mut self, w: &mut World, f: FutId) {
+        self.children.push(f);
+        if self.distinct.contains(&f) {
+            return;
+        }
+        self.distinct.push(f);
+        if w.done(f) && w.profile.gather_done_children_at_once() {
+            w.cite(cite!("asyncio.composition.gather.done_children_3_12"));
+            self.done_futs.push(f);
+        } else {
+            if w.done(f) {
+                w.cite(cite!("asyncio.composition.gather.done_children_3_11"));
+            }
+            w.add_done_callback(f, Callback::GatherChild(self.outer));
+        }
+    }
+
+    /// `outer = _GatheringFuture(children)`, then (3.12+) the done children's callbacks.
+    fn finish(self, w: &mut World, return_exceptions: bool) -> FutId {
+        let outer = self.outer;
+        w.fut_mut(outer).kind = FutKind::Gathering {
+            children: self.children.clone(),
+            distinct: self.distinct.len(),
+            finished: 0,
+            return_exceptions,
+            cancel_requested: false,
+        };
+        if self.children.is_empty() {
+            w.future_set_result(outer, Value::List(Vec::new()));
+        }
+        for f in self.done_futs {
+            w.gather_done_callback(outer, f);
+        }
+        outer
     }
 }
