@@ -42,6 +42,12 @@ pub enum CaseOutcome {
         /// The problem.
         problem: String,
     },
+    /// The model failed on it (a bug in asyncspec, not a verdict on the runtime);
+    /// every other scenario's result is kept.
+    InternalError {
+        /// What broke.
+        problem: String,
+    },
 }
 
 /// Every `.json` file among `paths` (directories are walked), sorted.
@@ -180,7 +186,10 @@ impl Checker {
         result.model_s = started.elapsed().as_secs_f64();
         result.outcome = match verdict {
             Ok(verdict) => CaseOutcome::Checked { verdict },
-            Err(problem) => CaseOutcome::BadInput { problem },
+            Err(asyncspec_model::RunError::Invalid(problem)) => CaseOutcome::BadInput { problem },
+            Err(e @ asyncspec_model::RunError::Internal(_)) => CaseOutcome::InternalError {
+                problem: e.to_string(),
+            },
         };
         result
     }

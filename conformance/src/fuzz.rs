@@ -74,6 +74,10 @@ pub struct FuzzSummary {
     pub inconclusive: u64,
     /// Cases the adapter failed on (crash, hang, garbage).
     pub adapter_failures: u64,
+    /// Cases the model failed on (a bug in asyncspec, reported with its case).
+    pub internal_errors: u64,
+    /// Those cases and what broke.
+    pub internal_error_cases: Vec<(u64, String)>,
     /// Cases per second, wall clock.
     pub scenarios_per_second: f64,
     /// Seconds in the model (all workers).
@@ -318,6 +322,10 @@ fn collect(
                     CaseOutcome::BadInput { problem } => {
                         summary.adapter_failures += 1;
                         summary.failures.push((case, problem));
+                    }
+                    CaseOutcome::InternalError { problem } => {
+                        summary.internal_errors += 1;
+                        summary.internal_error_cases.push((case, problem));
                     }
                 }
                 if cfg.progress && summary.cases.is_multiple_of(100) {

@@ -8,7 +8,7 @@
 //! messages (`<...>`) are blanked (they are runtime-specific).
 
 use asyncspec_model::trace::{describe, Event, EventKind, Trace};
-use asyncspec_model::{EventLoop, Profile, Scenario};
+use asyncspec_model::{EventLoop, Profile, RunError, Scenario};
 use serde::Serialize;
 
 /// The oracle's answer for one scenario.
@@ -58,21 +58,52 @@ pub struct Divergence {
 }
 
 impl Divergence {
+    /// One line: where the runtime parts from the model (`did X instead of Y`), or,
+    /// when the ordered events agree, which floating events differ.
+    pub fn headline(&self) -> String {
+        if self.expected.is_none() && self.actual.is_none() {
+            if let Some((model_only, real_only)) = &self.floating_mismatch {
+                let list = |v: &[String]| {
+                    if v.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        v.join("; ")
+                    }
+                };
+                return format!(
+                    "floating events differ: the runtime reported {} where the model has {}",
+                    list(real_only),
+                    list(model_only)
+                );
+            }
+        }
+        format!(
+            "at event #{}: {} instead of {}",
+            self.index,
+            self.actual.as_deref().unwrap_or("(end of trace)").trim(),
+            self.expected.as_deref().unwrap_or("(end of trace)").trim()
+        )
+    }
+
     /// A readable report: the first difference, its clauses, both traces side by side.
     pub fn report(&self) -> String {
         let mut out = String::new();
-        out.push_str(&format!(
-            "first difference at observable event #{}:\n",
-            self.index
-        ));
-        out.push_str(&format!(
-            "  model allowed: {}\n",
-            self.expected.as_deref().unwrap_or("(end of trace)")
-        ));
-        out.push_str(&format!(
-            "  runtime did:   {}\n",
-            self.actual.as_deref().unwrap_or("(end of trace)")
-        ));
+        if self.expected.is_some() || self.actual.is_some() {
+            out.push_str(&format!(
+                "first difference at observable event #{}:\n",
+                self.index
+            ));
+            out.push_str(&format!(
+                "  model allowed: {}\n",
+                self.expected.as_deref().unwrap_or("(end of trace)")
+            ));
+            out.push_str(&format!(
+                "  runtime did:   {}\n",
+                self.actual.as_deref().unwrap_or("(end of trace)")
+            ));
+        } else {
+            out.push_str("the ordered events agree; only floating events differ\n");
+        }
         if !self.clauses.is_empty() {
             out.push_str(&format!("  clauses: {}\n", self.clauses.join(" ")));
         }
@@ -286,7 +317,7 @@ fn search_runs_max() -> usize {
 ///
 /// On uvloop and rloop a trace their loop's rules allow is then held against asyncio's
 /// rules for the same CPython: if those do not allow it, the verdict is `Known`.
-pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Verdict, String> {
+pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Verdict, RunError> {
     let verdict = check_profile(scenario, profile, real)?;
     if profile.event_loop == EventLoop::Asyncio || !matches!(verdict, Verdict::Conforms { .. }) {
         return Ok(verdict);
@@ -313,7 +344,11 @@ pub fn check(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Ve
 }
 
 /// [`check`] under one profile.
-fn check_profile(scenario: &Scenario, profile: Profile, real: &[Event]) -> Result<Verdict, String> {
+fn check_profile(
+    scenario: &Scenario,
+    profile: Profile,
+    real: &[Event],
+) -> Result<Verdict, RunError> {
     let canonical = asyncspec_model::run(scenario, profile, &[])?;
     if let Some(Event {
         kind: EventKind::Limit { what },
@@ -444,6 +479,15 @@ fn check_profile(scenario: &Scenario, profile: Profile, real: &[Event]) -> Resul
         None
     };
     let orderly_same = model_keys == real_keys;
+    // Two events whose lines read the same differ below the printed precision (a
+    // time): show the times in full there.
+    let shown = |e: &Event, other: Option<&&Event>| {
+        let text = line(e);
+        match other {
+            Some(o) if line(o) == text => format!("{text}   (at {:?} s)", e.time),
+            _ => text,
+        }
+    };
     Ok(Verdict::Diverges(Divergence {
         index: if orderly_same {
             model_keys.len()
@@ -454,12 +498,12 @@ fn check_profile(scenario: &Scenario, profile: Profile, real: &[Event]) -> Resul
             .ordered
             .get(index)
             .filter(|_| !orderly_same)
-            .map(|e| line(e)),
+            .map(|e| shown(e, real_split.ordered.get(index))),
         actual: real_split
             .ordered
             .get(index)
             .filter(|_| !orderly_same)
-            .map(|e| line(e)),
+            .map(|e| shown(e, model_split.ordered.get(index))),
         clauses,
         model: model_split.ordered.iter().map(|e| line(e)).collect(),
         real: real_split.ordered.iter().map(|e| line(e)).collect(),

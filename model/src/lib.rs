@@ -33,7 +33,7 @@ pub mod core;
 pub mod loops;
 
 // The scenario language, values and the trace are what other crates use most.
-pub use crate::asyncio::runners::{run, run_world};
+pub use crate::asyncio::runners::{run, run_world, RunError};
 pub use crate::asyncio::world;
 pub use crate::core::profile::{EventLoop, Profile, Python};
 pub use crate::core::scenario::Scenario;

@@ -90,6 +90,7 @@ pub fn check(
                 } => format!("inconclusive ({reason})"),
                 CaseOutcome::AdapterFailure { .. } => "ADAPTER FAILURE".to_string(),
                 CaseOutcome::BadInput { .. } => "BAD INPUT".to_string(),
+                CaseOutcome::InternalError { .. } => "INTERNAL ERROR".to_string(),
             };
             outln!("[{}/{}] {word:<14} {name}", i + 1, files.len());
             match &result.outcome {
@@ -107,15 +108,17 @@ pub fn check(
                         },
                 } => {
                     outln!(
-                        "    known divergence ({}): asyncio's rules part at event #{}: {} instead of {}",
+                        "    known divergence ({}): asyncio's rules part {}",
                         clauses.join(", "),
-                        documented.index,
-                        documented.actual.as_deref().unwrap_or("(end of trace)").trim(),
-                        documented.expected.as_deref().unwrap_or("(end of trace)").trim()
+                        documented.headline()
                     );
                 }
                 CaseOutcome::AdapterFailure { failure } => out!("{}", indent(failure)),
                 CaseOutcome::BadInput { problem } => out!("{}", indent(problem)),
+                CaseOutcome::InternalError { problem } => {
+                    out!("{}", indent(problem));
+                    outln!("    replay: asyncspec run {name}");
+                }
                 _ => {}
             }
         }
@@ -181,6 +184,7 @@ pub fn check(
         )
     });
     let failures = count(&|o| matches!(o, CaseOutcome::AdapterFailure { .. }));
+    let internal = count(&|o| matches!(o, CaseOutcome::InternalError { .. }));
     let clause_known = verdicts
         .values()
         .filter(|v| **v == "known divergence")
@@ -197,6 +201,7 @@ pub fn check(
                 "known_divergences": known,
                 "inconclusive": inconclusive,
                 "adapter_failures": failures,
+                "internal_errors": internal,
                 "clauses": verdicts,
                 "results": results,
             });
@@ -212,13 +217,15 @@ pub fn check(
                 }
             }
             outln!(
-                "{runtime_name} ({}): {} scenarios, {conforming} conforming, {known} known divergences, {diverging} diverging, {inconclusive} inconclusive, {failures} adapter failures; clauses: {clause_ok} conforming, {clause_known} known divergences, {clause_bad} diverging",
+                "{runtime_name} ({}): {} scenarios, {conforming} conforming, {known} known divergences, {diverging} diverging, {inconclusive} inconclusive, {failures} adapter failures, {internal} internal errors; clauses: {clause_ok} conforming, {clause_known} known divergences, {clause_bad} diverging",
                 checker.runtime,
                 results.len()
             );
         }
     }
-    if diverging > 0 {
+    if internal > 0 {
+        ExitCode::from(4)
+    } else if diverging > 0 {
         ExitCode::from(1)
     } else if bad_input {
         ExitCode::from(2)

@@ -82,12 +82,19 @@ pub fn fuzz_cmd(
                 outln!("case {case} diverged once and conformed when run again (saved to {saved}); the first report:");
                 out!("{}", indent(report));
             }
+            for (case, problem) in &summary.internal_error_cases {
+                outln!("internal error in case {case}:");
+                out!("{}", indent(problem));
+                outln!(
+                    "    replay: asyncspec replay --seed {seed} --case {case} --generator {gen_word} --impl {impl_} --python {python}"
+                );
+            }
             for (case, failure) in &summary.failures {
                 outln!("adapter failure in case {case}:");
                 out!("{}", indent(failure));
             }
             outln!(
-                "{}: {} cases, {} conforming, {} divergences, {} known divergences, {} unreproducible, {} inconclusive, {} adapter failures; {:.1} scenarios/s; model {:.2}s, adapter {:.2}s",
+                "{}: {} cases, {} conforming, {} divergences, {} known divergences, {} unreproducible, {} inconclusive, {} adapter failures, {} internal errors; {:.1} scenarios/s; model {:.2}s, adapter {:.2}s",
                 summary.runtime,
                 summary.cases,
                 summary.conforming,
@@ -96,13 +103,16 @@ pub fn fuzz_cmd(
                 summary.unreproducible,
                 summary.inconclusive,
                 summary.adapter_failures,
+                summary.internal_errors,
                 summary.scenarios_per_second,
                 summary.model_seconds,
                 summary.adapter_seconds
             );
         }
     }
-    if summary.divergences > 0 {
+    if summary.internal_errors > 0 {
+        ExitCode::from(4)
+    } else if summary.divergences > 0 {
         ExitCode::from(1)
     } else if summary.adapter_failures > 0 {
         ExitCode::from(3)

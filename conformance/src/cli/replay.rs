@@ -103,6 +103,10 @@ pub fn replay(
             outln!("adapter failure: {failure}");
             ExitCode::from(3)
         }
+        CaseOutcome::InternalError { problem } => {
+            outln!("{problem}");
+            ExitCode::from(4)
+        }
         CaseOutcome::BadInput { problem } => {
             outln!("bad input: {problem}");
             ExitCode::from(2)

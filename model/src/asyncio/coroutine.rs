@@ -11,7 +11,7 @@ use crate::asyncio::world::{CmId, FutId, Obj, TgId, TimerId, World};
 use crate::core::exception::ExcId;
 use crate::core::scenario::{Block, Query, Stmt, Target};
 use crate::core::trace::{EventKind, Outcome};
-use crate::core::value::Value;
+use crate::core::value::{number_label, Value};
 
 /// What is sent into a frame.
 #[derive(Clone, Debug, PartialEq)]
@@ -784,7 +784,12 @@ impl World {
                     fut: None,
                     timer: None,
                 };
-                await_expr(uf, format!("asyncio.sleep({delay})"), var, frame)
+                await_expr(
+                    uf,
+                    format!("asyncio.sleep({})", number_label(*delay)),
+                    var,
+                    frame,
+                )
             }
             Stmt::Checkpoint => {
                 let frame = Frame::Sleep {
@@ -915,7 +920,12 @@ impl World {
                 }
             }
             Stmt::Raise { class, args } => {
-                let e = self.new_exc(class, args.clone());
+                // `raise Class(*args)`: a constructor that fails raises its TypeError
+                // before the raise statement runs.
+                let e = match self.call_exc_class(class, args) {
+                    Ok(e) => e,
+                    Err(type_error) => return Exec::Signal(Signal::Raising(type_error)),
+                };
                 let exc = self.exc_view(e);
                 self.emit(EventKind::Raise { exc });
                 Exec::Signal(Signal::Raising(e))
@@ -1001,9 +1011,7 @@ impl World {
                 if let Target::Var(v) = target {
                     fut_or_raise!(v);
                 }
-                let t = timeout
-                    .map(|t| t.to_string())
-                    .unwrap_or_else(|| "None".into());
+                let t = timeout.map_or_else(|| "None".into(), number_label);
                 let label = format!("asyncio.wait_for({}, {t})", Self::target_label(target));
                 let frame =
                     if self.profile.wait_for_uses_timeout() && !timeout.is_some_and(|t| t <= 0.0) {
@@ -1058,7 +1066,7 @@ impl World {
                 let when = delay.map(|d| self.loop_time() + d);
                 let r = self.timeout_reschedule(id, when).map(|()| Value::None);
                 let arg = delay
-                    .map(|d| format!("loop.time() + {d}"))
+                    .map(|d| format!("loop.time() + {}", number_label(d)))
                     .unwrap_or_else(|| "None".into());
                 self.call_event(format!("{cm}.reschedule({arg})"), &r);
                 match r {
@@ -1142,9 +1150,7 @@ impl World {
                 let label = format!(
                     "asyncio.wait([{}], timeout={}, return_when={when})",
                     listed.join(", "),
-                    timeout
-                        .map(|t| t.to_string())
-                        .unwrap_or_else(|| "None".into()),
+                    timeout.map_or_else(|| "None".into(), number_label),
                 );
                 if !coros.is_empty() {
                     // Raised inside the `wait()` coroutine after `fs = set(fs)`. The
@@ -1203,9 +1209,7 @@ impl World {
                 let label = format!(
                     "as_completed([{}], timeout={})",
                     items.join(", "),
-                    timeout
-                        .map(|t| t.to_string())
-                        .unwrap_or_else(|| "None".into()),
+                    timeout.map_or_else(|| "None".into(), number_label),
                 );
                 let state = self.new_as_completed(&futs, *timeout, label);
                 // Each iteration's await is recorded by the loop frame itself.
@@ -1235,7 +1239,10 @@ impl World {
                 args,
             } => {
                 let f = fut_or_raise!(future);
-                let exc = self.new_exc(class, args.clone());
+                let exc = match self.call_exc_class(class, args) {
+                    Ok(e) => e,
+                    Err(type_error) => return Exec::Signal(Signal::Raising(type_error)),
+                };
                 let shown = self.exc_view(exc);
                 let r = self.stmt_set_exception(f, exc);
                 self.call_event(format!("{future}.set_exception({shown})"), &r);

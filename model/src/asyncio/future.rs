@@ -293,7 +293,8 @@ impl World {
                 self.emit_for(None, EventKind::Callback { target, outcome });
             }
             CallbackSpec::Raise { class, args } => {
-                let e = self.new_exc(&class, args);
+                // A failing constructor raises its TypeError in the callback instead.
+                let e = self.call_exc_class(&class, &args).unwrap_or_else(|e| e);
                 self.cite(cite!("asyncio.futures.callback.exception_reported"));
                 let message = format!("Exception in callback <{target}.<callback>>");
                 self.call_exception_handler(

@@ -14,9 +14,34 @@ use crate::core::trace::{EventKind, Trace, TRACE_FORMAT};
 use crate::core::value::Value;
 use std::rc::Rc;
 
+/// Why a model run gave no trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// The scenario is not valid input (what and where).
+    Invalid(String),
+    /// The model itself failed (a broken invariant): a bug in asyncspec, never a
+    /// verdict on the runtime. Caught per run, so it costs no other result.
+    Internal(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Invalid(m) => write!(f, "{m}"),
+            RunError::Internal(m) => write!(f, "internal error in the model: {m}"),
+        }
+    }
+}
+
+impl From<RunError> for String {
+    fn from(e: RunError) -> String {
+        e.to_string()
+    }
+}
+
 /// Run a scenario under a profile. `choices` answers the choice points (documented
 /// undefined orders) in turn; missing answers take the canonical option.
-pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<Trace, String> {
+pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<Trace, RunError> {
     let world = run_world(scenario, profile, choices)?;
     Ok(Trace {
         format: TRACE_FORMAT,
@@ -30,15 +55,29 @@ pub fn run(scenario: &Scenario, profile: Profile, choices: &[usize]) -> Result<T
 }
 
 /// Run a scenario and hand back the whole final state (for invariant checks).
+///
+/// A panic inside the model (a broken invariant) is caught here and becomes
+/// [`RunError::Internal`], so one scenario's model bug never ends a batch.
 pub fn run_world(
     scenario: &Scenario,
     profile: Profile,
     choices: &[usize],
-) -> Result<World, String> {
-    scenario.validate()?;
-    let mut world = World::new(Rc::new(scenario.clone()), profile, choices.to_vec())?;
-    world.run_main();
-    Ok(world)
+) -> Result<World, RunError> {
+    scenario.validate().map_err(RunError::Invalid)?;
+    let mut world = World::new(Rc::new(scenario.clone()), profile, choices.to_vec())
+        .map_err(RunError::Invalid)?;
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        world.run_main();
+        world
+    }));
+    ran.map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        RunError::Internal(what)
+    })
 }
 
 impl World {

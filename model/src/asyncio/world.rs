@@ -547,6 +547,24 @@ impl World {
         ExcId(self.excs.len() as u32 - 1)
     }
 
+    /// `Class(*args)` as a scenario writes it: the instance, or (Err) the TypeError the
+    /// call raised. A class inherits its constructor from the stream errors when it
+    /// derives from them (`core::exception::construct`).
+    pub fn call_exc_class(&mut self, class: &str, args: &[Value]) -> Result<ExcId, ExcId> {
+        let constructor = ["asyncio.IncompleteReadError", "asyncio.LimitOverrunError"]
+            .into_iter()
+            .find(|base| self.hierarchy.is_subclass(class, base))
+            .unwrap_or(class);
+        match crate::core::exception::construct(constructor, args) {
+            Ok((args, attrs)) => {
+                let e = self.new_exc(class, args);
+                self.excs[e.0 as usize].attrs = attrs;
+                Ok(e)
+            }
+            Err(message) => Err(self.new_exc("TypeError", vec![Value::Str(message)])),
+        }
+    }
+
     /// An exception as traces show it.
     pub fn exc_view(&self, e: ExcId) -> ExcView {
         let obj = &self.excs[e.0 as usize];

@@ -188,6 +188,69 @@ impl Hierarchy {
     }
 }
 
+/// What calling an exception class with `args` makes: the instance's `args` and
+/// attributes, or the TypeError message when the call itself fails.
+///
+/// Most classes keep their arguments as `args`. The stream errors build theirs
+/// (Lib/asyncio/exceptions.py, the same in 3.11-3.13): `IncompleteReadError(partial,
+/// expected)` has the one argument `'{len(partial)} bytes read on a total of
+/// {repr(expected) or 'undefined'} expected bytes'` and the attributes `partial`,
+/// `expected`; `LimitOverrunError(message, consumed)` has `args == (message,)` and the
+/// attribute `consumed`.
+pub fn construct(
+    class: &str,
+    args: &[Value],
+) -> Result<(Vec<Value>, BTreeMap<String, Value>), String> {
+    let arity = |short: &str, names: [&str; 2]| -> Result<(), String> {
+        match args.len() {
+            2 => Ok(()),
+            0 => Err(format!(
+                "{short}.__init__() missing 2 required positional arguments: '{}' and '{}'",
+                names[0], names[1]
+            )),
+            1 => Err(format!(
+                "{short}.__init__() missing 1 required positional argument: '{}'",
+                names[1]
+            )),
+            n => Err(format!(
+                "{short}.__init__() takes 3 positional arguments but {} were given",
+                n + 1
+            )),
+        }
+    };
+    let mut attrs = BTreeMap::new();
+    match class {
+        "asyncio.IncompleteReadError" => {
+            arity("IncompleteReadError", ["partial", "expected"])?;
+            let len = match &args[0] {
+                Value::Bytes { bytes } => bytes.chars().count(),
+                Value::Str(s) => s.chars().count(),
+                Value::List(items) => items.len(),
+                other => {
+                    return Err(format!(
+                        "object of type '{}' has no len()",
+                        other.type_name()
+                    ))
+                }
+            };
+            let expected = match &args[1] {
+                Value::None => "undefined".to_string(),
+                v => v.to_string(),
+            };
+            attrs.insert("partial".into(), args[0].clone());
+            attrs.insert("expected".into(), args[1].clone());
+            let message = format!("{len} bytes read on a total of {expected} expected bytes");
+            Ok((vec![Value::Str(message)], attrs))
+        }
+        "asyncio.LimitOverrunError" => {
+            arity("LimitOverrunError", ["message", "consumed"])?;
+            attrs.insert("consumed".into(), args[1].clone());
+            Ok((vec![args[0].clone()], attrs))
+        }
+        _ => Ok((args.to_vec(), attrs)),
+    }
+}
+
 /// An exception as traces show it: `ValueError('boom')`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ExcView {

@@ -150,6 +150,7 @@ impl Default for WriterSpec {
 #[serde(deny_unknown_fields)]
 pub struct Consume {
     /// Virtual time in seconds.
+    #[serde(with = "crate::core::value::number")]
     pub at: f64,
     /// How many bytes.
     pub bytes: usize,
@@ -165,6 +166,7 @@ fn default_stream_limit() -> usize {
 #[serde(deny_unknown_fields)]
 pub struct Delivery {
     /// Virtual time in seconds.
+    #[serde(with = "crate::core::value::number")]
     pub at: f64,
     /// What arrives.
     pub kind: ArrivalKind,
@@ -217,6 +219,7 @@ pub enum Arrival {
 #[serde(deny_unknown_fields)]
 pub struct Interrupt {
     /// Virtual time in seconds.
+    #[serde(with = "crate::core::value::number")]
     pub at: f64,
 }
 
@@ -228,7 +231,7 @@ pub struct Limits {
     #[serde(default = "default_steps_max")]
     pub steps_max: u64,
     /// Latest virtual time, in seconds.
-    #[serde(default = "default_horizon_secs")]
+    #[serde(default = "default_horizon_secs", with = "crate::core::value::number")]
     pub horizon_secs: f64,
 }
 
@@ -322,6 +325,7 @@ pub enum Stmt {
     /// `[var =] await asyncio.sleep(delay[, result])`.
     Sleep {
         /// Seconds.
+        #[serde(with = "crate::core::value::number")]
         delay: f64,
         /// Value returned.
         #[serde(default, skip_serializing_if = "is_none_value")]
@@ -439,6 +443,7 @@ pub enum Stmt {
         /// What to wait for.
         target: Target,
         /// Seconds, or null for none.
+        #[serde(default, with = "crate::core::value::number_opt")]
         timeout: Option<f64>,
         /// Variable to bind.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -447,10 +452,14 @@ pub enum Stmt {
     /// `async with asyncio.timeout(delay) [as var]:` (or `timeout_at(at)` when `at` is given).
     Timeout {
         /// Seconds from now, or null for no deadline.
-        #[serde(default)]
+        #[serde(default, with = "crate::core::value::number_opt")]
         delay: Option<f64>,
         /// Absolute loop time instead of `delay`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::core::value::number_opt"
+        )]
         at: Option<f64>,
         /// Variable holding the Timeout object.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -463,6 +472,7 @@ pub enum Stmt {
         /// The Timeout variable.
         cm: String,
         /// Seconds from now.
+        #[serde(default, with = "crate::core::value::number_opt")]
         delay: Option<f64>,
     },
     /// `cm.expired()`, recorded.
@@ -500,7 +510,11 @@ pub enum Stmt {
         /// Task or future variables.
         items: Vec<String>,
         /// Seconds.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::core::value::number_opt"
+        )]
         timeout: Option<f64>,
         /// When to return.
         #[serde(default)]
@@ -515,7 +529,11 @@ pub enum Stmt {
         /// Task or future variables.
         items: Vec<String>,
         /// Seconds.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::core::value::number_opt"
+        )]
         timeout: Option<f64>,
     },
     /// `var = loop.create_future()`.
@@ -556,6 +574,7 @@ pub enum Stmt {
     /// Blocking work that holds the loop (`time.sleep(seconds)`).
     Block {
         /// Seconds.
+        #[serde(with = "crate::core::value::number")]
         seconds: f64,
     },
     /// `loop.set_exception_handler(...)`.
@@ -695,8 +714,7 @@ fn is_empty_block(b: &Option<Block>) -> bool {
 impl Scenario {
     /// Parse and validate a scenario from JSON text. Errors say where (`line:column`).
     pub fn from_json(text: &str) -> Result<Scenario, String> {
-        let s: Scenario = serde_json::from_str(text)
-            .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))?;
+        let s: Scenario = serde_json::from_str(text).map_err(|e| json_problem(&e))?;
         s.validate()?;
         Ok(s)
     }
@@ -746,10 +764,10 @@ impl Scenario {
         }
         let hierarchy = Hierarchy::with_user_classes(&self.exceptions)?;
         if self.limits.steps_max == 0
-            || self.limits.horizon_secs.is_nan()
+            || !self.limits.horizon_secs.is_finite()
             || self.limits.horizon_secs <= 0.0
         {
-            return Err("limits must be positive".into());
+            return Err("limits must be positive (and the horizon finite)".into());
         }
         for i in &self.interrupts {
             if !i.at.is_finite() || i.at < 0.0 {
@@ -835,9 +853,14 @@ impl Scenario {
                     ));
                 }
             };
-            let delay_ok = |d: f64, problems: &mut Vec<String>| {
-                if !d.is_finite() {
-                    problems.push(format!("{here}: delay {d} is not a finite number"));
+            // A time argument may be infinite (`asyncio.sleep(float('inf'))` sleeps for
+            // ever; a timeout of inf never expires) but not nan: asyncio's loop would run
+            // a nan timer at once and uvloop raises ValueError, which is not modelled.
+            let time_ok = |d: Option<f64>, problems: &mut Vec<String>| {
+                if d.is_some_and(f64::is_nan) {
+                    problems.push(format!(
+                        "{here}: a nan time is not supported (asyncio runs a nan timer at once, uvloop raises ValueError; neither is modelled)"
+                    ));
                 }
             };
             match stmt {
@@ -872,7 +895,9 @@ impl Scenario {
                         ));
                     }
                 }
-                Stmt::Sleep { delay, .. } => delay_ok(*delay, problems),
+                Stmt::Sleep { delay, .. } => time_ok(Some(*delay), problems),
+                Stmt::Reschedule { delay, .. } => time_ok(*delay, problems),
+                Stmt::AsCompleted { timeout, .. } => time_ok(*timeout, problems),
                 Stmt::Block { seconds } if !seconds.is_finite() || *seconds < 0.0 => {
                     problems.push(format!("{here}: block seconds must be finite and >= 0"));
                 }
@@ -880,10 +905,19 @@ impl Scenario {
                 | Stmt::GroupTask { coro, .. }
                 | Stmt::NestedRun { coro }
                 | Stmt::CallUnawaited { coro } => coro_exists(coro, problems),
-                Stmt::Wait { coros, .. } => coros.iter().for_each(|c| coro_exists(c, problems)),
-                Stmt::Await { target, .. }
-                | Stmt::WaitFor { target, .. }
-                | Stmt::Shield { target, .. } => {
+                Stmt::Wait { coros, timeout, .. } => {
+                    time_ok(*timeout, problems);
+                    coros.iter().for_each(|c| coro_exists(c, problems))
+                }
+                Stmt::WaitFor {
+                    target, timeout, ..
+                } => {
+                    time_ok(*timeout, problems);
+                    if let Target::Coro(c) = target {
+                        coro_exists(c, problems);
+                    }
+                }
+                Stmt::Await { target, .. } | Stmt::Shield { target, .. } => {
                     if let Target::Coro(c) = target {
                         coro_exists(c, problems);
                     }
@@ -928,6 +962,8 @@ impl Scenario {
                 Stmt::Timeout {
                     body, delay, at, ..
                 } => {
+                    time_ok(*delay, problems);
+                    time_ok(*at, problems);
                     if delay.is_some() && at.is_some() {
                         problems.push(format!("{here}: give `delay` or `at`, not both"));
                     }
@@ -940,6 +976,14 @@ impl Scenario {
             }
         }
     }
+}
+
+/// `line L column C: what`, once (serde_json's own text ends with the place too).
+pub fn json_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let what = text.strip_suffix(&suffix).unwrap_or(&text);
+    format!("line {} column {}: {what}", e.line(), e.column())
 }
 
 /// `main[3]`: where a statement is, for problem messages.

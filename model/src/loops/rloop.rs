@@ -26,30 +26,32 @@ impl World {
         self.clock_ns / 1000
     }
 
-    /// `RLoop.call_later(delay, ...)`.
+    /// `RLoop.call_later(delay, ...)` (rloop/loop.py): `delay <= 0` is a `call_soon`,
+    /// anything else a timer.
     pub(crate) fn rloop_call_later(&mut self, delay: f64, action: TimerAction) -> TimerId {
         self.cite(cite!("rloop.loop.call_later.microsecond_clock"));
         if delay <= 0.0 {
             return self.call_soon_timer(action);
         }
-        let us = (delay * 1e6).round_ties_even() as i64;
-        self.rloop_schedule_later(us, action)
+        self.rloop_schedule_later(delay, action)
     }
 
-    /// `RLoop.call_at(when, ...)`: the delay from `time()`, rounded to microseconds.
+    /// `RLoop.call_at(when, ...)`: `delay = when - self.time()`, then as `call_later`.
     pub(crate) fn rloop_call_at(&mut self, when: f64, action: TimerAction) -> TimerId {
-        self.cite(cite!("rloop.loop.call_later.microsecond_clock"));
-        let us = ((when - self.now) * 1e6).round_ties_even() as i64;
-        if us <= 0 {
-            return self.call_soon_timer(action);
-        }
-        self.rloop_schedule_later(us, action)
+        self.rloop_call_later(when - self.now, action)
     }
 
-    /// `schedule_later`: deadline = the clock now plus the delay, in microseconds.
-    fn rloop_schedule_later(&mut self, us: i64, action: TimerAction) -> TimerId {
-        let when = (self.rloop_tick_us() + us) as f64;
-        self.push_timer(when, action)
+    /// `EventLoop._call_later` (src/event_loop.rs in the 0.5.0 sdist): `when =
+    /// as_micros() + (delay * 1_000_000.0).round() as u128`. The cast saturates (an
+    /// infinite delay is `u128::MAX`) and the addition wraps in a release build, so such
+    /// a timer is due at once; `round` is half away from zero.
+    fn rloop_schedule_later(&mut self, delay: f64, action: TimerAction) -> TimerId {
+        let delay_us = (delay * 1_000_000.0).round() as u128;
+        let when = (self.rloop_tick_us() as u128).wrapping_add(delay_us);
+        if delay_us > u128::MAX - self.rloop_tick_us() as u128 {
+            self.cite(cite!("rloop.loop.call_later.huge_delay_wraps"));
+        }
+        self.push_timer(when as f64, action)
     }
 
     /// `EventLoop._run`: steps until `stop()`; Ok always (callbacks' exceptions are
@@ -80,10 +82,19 @@ impl World {
                 self.rloop_last_poll_us = self.rloop_tick_us();
                 return self.rloop_run_batch(true);
             };
-            let wait_us = (self.timers[head.0 as usize].when as i64 - tick).max(0);
-            // mio: `(timeout + 999_999 ns).as_millis()`, a whole number of milliseconds.
-            // A ready socket (vclock polls without waiting first) returns at once.
-            let wait_ms = (wait_us * 1000 + 999_999) / 1_000_000;
+            // `sched_time = (timer.when - tick) as u64` (u128 to u64: truncating), then
+            // mio's `min((timeout + 999_999 ns).as_millis(), c_int::MAX)`: whole
+            // milliseconds, at most about 24.8 days. A ready socket (vclock polls
+            // without waiting first) returns at once.
+            let when_us = self.timers[head.0 as usize].when as u128;
+            let tick = tick as u128;
+            let sched_us = if when_us > tick {
+                (when_us - tick) as u64
+            } else {
+                0
+            };
+            let wait_ms = (u128::from(sched_us) * 1000).div_ceil(1_000_000);
+            let wait_ms = wait_ms.min(i32::MAX as u128) as i64;
             if !io_ready && !self.native_wait(wait_ms) {
                 return;
             }
@@ -111,7 +122,7 @@ impl World {
         }
         let tick = self.rloop_tick_us();
         while let Some(&head) = self.scheduled.first() {
-            if self.timers[head.0 as usize].when as i64 > tick {
+            if self.timers[head.0 as usize].when as u128 > tick as u128 {
                 break;
             }
             if let Some(id) = self.pop_timer() {

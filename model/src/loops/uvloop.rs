@@ -180,7 +180,10 @@ impl World {
     fn uv_next_timeout(&mut self) -> Option<i64> {
         self.uv_drop_cancelled_heads();
         let head = *self.scheduled.first()?;
-        Some((self.timers[head.0 as usize].when as i64 - self.uv.cached_ms).max(0))
+        // libuv's `uv__next_timeout`: `if (diff > INT_MAX) diff = INT_MAX;` (one poll
+        // waits at most about 24.8 days).
+        let diff = (self.timers[head.0 as usize].when as i64 - self.uv.cached_ms).max(0);
+        Some(diff.min(i64::from(i32::MAX)))
     }
 
     /// A cancelled TimerHandle stops its libuv timer: it leaves the heap at once.

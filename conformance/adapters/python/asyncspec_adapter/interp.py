@@ -15,6 +15,7 @@ import builtins
 import gc
 import io
 import logging
+import math
 import selectors
 import signal
 import sys
@@ -109,14 +110,31 @@ class Limit(BaseException):
 
 
 def fmt_number(x):
-    """A float as Rust's `{}` prints it (1.0 -> '1', 0.5 -> '0.5')."""
+    """A number as the trace's labels print it (model/src/core/value.rs `number_label`):
+    an integral value below 1e16 in magnitude as an integer, anything else as Python's
+    repr of the float (1e-07, 1e+16, inf)."""
     if isinstance(x, bool):
         return str(x)
     if isinstance(x, int):
         return str(x)
-    if x == int(x) and abs(x) < 1e15:
+    if math.isfinite(x) and x == int(x) and abs(x) < 1e16:
         return str(int(x))
-    return repr(x)
+    return repr(float(x))
+
+
+def value_from_json(v):
+    """A scenario value as the Python object it means: {"bytes": "..."} is bytes
+    (Latin-1, one char per byte), {"float": "inf"|"-inf"|"nan"} a non-finite float,
+    lists element by element; JSON numbers with a fraction are floats already."""
+    if isinstance(v, dict):
+        if set(v) == {"bytes"}:
+            return v["bytes"].encode("latin-1")
+        if set(v) == {"float"}:
+            return float(v["float"])
+        raise LookupError(f"not a scenario value: {v!r}")
+    if isinstance(v, list):
+        return [value_from_json(x) for x in v]
+    return v
 
 
 def show_value(v):
@@ -131,6 +149,10 @@ def show_value(v):
         return str(v)
     if isinstance(v, str):
         return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, (bytes, bytearray)):
+        return repr(bytes(v))
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(show_value(x) for x in v) + "]"
     if isinstance(v, BaseException):
@@ -139,9 +161,13 @@ def show_value(v):
 
 
 def show_exc(view):
-    parts = [show_value(a) for a in view["args"]]
+    """An exception view as the model's ExcView Display prints it: args, the group's
+    members, then the extra attributes sorted by name."""
+    parts = [show_value(value_from_json(a)) for a in view["args"]]
     if view.get("group"):
         parts.append("[" + ", ".join(show_exc(g) for g in view["group"]) + "]")
+    for k in sorted(view.get("attrs") or {}):
+        parts.append(f"{k}={show_value(value_from_json(view['attrs'][k]))}")
     return f"{view['class']}({', '.join(parts)})"
 
 
@@ -160,13 +186,16 @@ def value_json(v):
     if isinstance(v, (bytes, bytearray)):
         return {"bytes": bytes(v).decode("latin-1")}
     if isinstance(v, float):
-        return v
+        return v if math.isfinite(v) else {"float": repr(v)}
     if isinstance(v, (list, tuple, set)):
         return [value_json(x) for x in v]
     if isinstance(v, BaseException):
         return exc_view(v)
     return repr(v)
 
+
+# Unqualified names the model takes as asyncio's classes (its ALIASES table).
+_ASYNCIO_ALIASES = ("CancelledError", "InvalidStateError", "IncompleteReadError", "LimitOverrunError")
 
 # Attributes beyond args that decide what a handler sees.
 _EXC_ATTRS = {
@@ -255,6 +284,10 @@ class Interp:
         c = getattr(builtins, name, None)
         if isinstance(c, type) and issubclass(c, BaseException):
             return c
+        # The model's aliases (model/src/core/exception.rs ALIASES): an unqualified
+        # asyncio class name (IncompleteReadError) means asyncio's.
+        if name in _ASYNCIO_ALIASES:
+            return self.cls("asyncio." + name)
         raise LookupError(f"unknown exception class {name!r}")
 
     def var_fut(self, name):
@@ -360,8 +393,8 @@ class Interp:
             raise Limit("steps")
         loop = asyncio.get_running_loop()
         if op == "sleep":
-            d = st["delay"]
-            res = st.get("result")
+            d = value_from_json(st["delay"])
+            res = value_from_json(st.get("result"))
             return await self.await_expr(f"asyncio.sleep({fmt_number(d)})", st.get("var"), lambda: asyncio.sleep(d, res))
         if op == "checkpoint":
             return await self.await_expr("asyncio.sleep(0)", None, lambda: asyncio.sleep(0))
@@ -405,7 +438,7 @@ class Interp:
             self.call(f"{st['target']}.exception()", f.exception)
             return None
         if op == "raise":
-            e = self.cls(st["class"])(*st.get("args", []))
+            e = self.cls(st["class"])(*value_from_json(st.get("args", [])))
             self.rec("raise", exc=exc_view(e))
             raise e
         if op == "reraise":
@@ -417,7 +450,7 @@ class Interp:
             self.rec("raise", exc=exc_view(e))
             raise e
         if op == "return":
-            return ("return", st.get("value"))
+            return ("return", value_from_json(st.get("value")))
         if op == "try":
             return await self.exec_try(st)
         if op == "gather":
@@ -435,14 +468,14 @@ class Interp:
             return await self.await_expr(label, st.get("var"), make_gather)
         if op == "wait_for":
             tgt = st["target"]
-            to = st.get("timeout")
+            to = value_from_json(st.get("timeout"))
             label = f"asyncio.wait_for({self.label(tgt)}, {fmt_number(to) if to is not None else 'None'})"
             return await self.await_expr(label, st.get("var"), lambda: asyncio.wait_for(self.awaitable(tgt), to))
         if op == "timeout":
             if st.get("at") is not None:
-                cm = asyncio.timeout_at(st["at"])
+                cm = asyncio.timeout_at(value_from_json(st["at"]))
             else:
-                d = st.get("delay")
+                d = value_from_json(st.get("delay"))
                 cm = asyncio.timeout(d)
             async with cm as c:
                 if st.get("var"):
@@ -453,7 +486,7 @@ class Interp:
             kind, cm = self.vars.get(st["cm"], (None, None))
             if kind != "timeout":
                 raise NameError(f"name '{st['cm']}' is not a Timeout")
-            d = st.get("delay")
+            d = value_from_json(st.get("delay"))
             when = loop.time() + d if d is not None else None
             arg = f"loop.time() + {fmt_number(d)}" if d is not None else "None"
             self.call(f"{st['cm']}.reschedule({arg})", lambda: cm.reschedule(when))
@@ -494,7 +527,7 @@ class Interp:
             futs = [self.var_fut(n) for n in st["items"]]
             futs += [self.make_coro(c) for c in st.get("coros", [])]
             listed = st["items"] + [f"{c}()" for c in st.get("coros", [])]
-            to = st.get("timeout")
+            to = value_from_json(st.get("timeout"))
             when = st.get("return_when", "ALL_COMPLETED")
             label = f"asyncio.wait([{', '.join(listed)}], timeout={fmt_number(to) if to is not None else 'None'}, return_when={when})"
             rw = getattr(asyncio, when)
@@ -508,7 +541,7 @@ class Interp:
             return await self.await_expr(label, None, do_wait)
         if op == "as_completed":
             futs = [self.var_fut(n) for n in st["items"]]
-            to = st.get("timeout")
+            to = value_from_json(st.get("timeout"))
             label = f"as_completed([{', '.join(st['items'])}], timeout={fmt_number(to) if to is not None else 'None'})"
             for aw in asyncio.as_completed(futs, timeout=to):
                 await self.await_expr(label, None, lambda aw=aw: aw)
@@ -520,12 +553,12 @@ class Interp:
             return None
         if op == "set_result":
             f = self.var_fut(st["future"])
-            v = st.get("value")
+            v = value_from_json(st.get("value"))
             self.call(f"{st['future']}.set_result({show_value(v)})", lambda: f.set_result(v))
             return None
         if op == "set_exception":
             f = self.var_fut(st["future"])
-            e = self.cls(st["class"])(*st.get("args", []))
+            e = self.cls(st["class"])(*value_from_json(st.get("args", [])))
             self.call(f"{st['future']}.set_exception({show_exc(exc_view(e))})", lambda: f.set_exception(e))
             return None
         if op == "add_done_callback":
@@ -543,7 +576,7 @@ class Interp:
                     self.rec("callback", target=target, outcome=out)
             else:
                 klass = self.cls(spec["class"])
-                args = spec.get("args", [])
+                args = value_from_json(spec.get("args", []))
 
                 def cb(fut):
                     raise klass(*args)
