@@ -79,16 +79,19 @@ fn leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
         3 => (any_coro.clone(), pick(TASK_VARS)).prop_map(|(coro, var)| Stmt::CreateTask { coro, var: Some(var), name: None }),
         3 => target(owner).prop_map(|target| Stmt::Await { target, var: None }),
         2 => (prop_oneof![pick(TASK_VARS), pick(FUTURE_VARS)], prop::option::of(Just("why".to_string())))
-            .prop_map(|(target, msg)| Stmt::Cancel { target, msg }),
+            .prop_map(|(target, msg)| Stmt::Cancel {
+                target,
+                msg: msg.map(Value::Str),
+            }),
         1 => pick(TASK_VARS).prop_map(|task| Stmt::Cancelling { task }),
         1 => pick(TASK_VARS).prop_map(|task| Stmt::Uncancel { task }),
         2 => pick(RAISED).prop_map(|class| Stmt::Raise { class, args: vec![Value::Str("x".into())] }),
         1 => Just(Stmt::Reraise),
-        1 => (0i64..3).prop_map(|v| Stmt::Return { value: Value::Int(v) }),
+        1 => (0i64..3).prop_map(|v| Stmt::Return { value: Value::Int(v), var: None }),
         2 => (prop::collection::vec(target(owner), 1..3), any::<bool>())
-            .prop_map(|(items, return_exceptions)| Stmt::Gather { items, return_exceptions, var: None, future: None }),
+            .prop_map(|(items, return_exceptions)| Stmt::Gather { items, return_exceptions, var: None, future: None, await_: true }),
         2 => (target(owner), opt_timeout()).prop_map(|(target, timeout)| Stmt::WaitFor { target, timeout, var: None }),
-        1 => target(owner).prop_map(|target| Stmt::Shield { target, var: None }),
+        1 => target(owner).prop_map(|target| Stmt::Shield { target, var: None, future: None, await_: true }),
         1 => pick(FUTURE_VARS).prop_map(|var| Stmt::NewFuture { var }),
         1 => (pick(FUTURE_VARS), 0i64..3).prop_map(|(future, v)| Stmt::SetResult { future, value: Value::Int(v) }),
         1 => pick(FUTURE_VARS).prop_map(|future| Stmt::SetException { future, class: "ValueError".into(), args: vec![] }),
@@ -156,6 +159,9 @@ pub enum Generator {
     /// The same programs as `streams` (case for case), their deliveries sent over
     /// real loopback sockets (`"delivery": "socket"`).
     Sockets,
+    /// Not random: case K is pair K of the crossing (every statement on every kind of
+    /// object, `crate::crossing`), whatever the seed.
+    Crossing,
 }
 
 impl Generator {
@@ -166,8 +172,9 @@ impl Generator {
             "bound" => Ok(Generator::Bound),
             "streams" => Ok(Generator::Streams),
             "sockets" => Ok(Generator::Sockets),
+            "crossing" => Ok(Generator::Crossing),
             other => Err(format!(
-                "unknown generator {other:?} (plain, bound, streams or sockets)"
+                "unknown generator {other:?} (plain, bound, streams, sockets or crossing)"
             )),
         }
     }
@@ -179,6 +186,7 @@ impl Generator {
             Generator::Bound => "bound",
             Generator::Streams => "streams",
             Generator::Sockets => "sockets",
+            Generator::Crossing => "crossing",
         }
     }
 }
@@ -200,6 +208,12 @@ pub fn scenario_from(generator: Generator) -> BoxedStrategy<Scenario> {
                     s.delivery = asyncspec_model::scenario::DeliveryMode::Socket;
                     s
                 })
+                .boxed()
+        }
+        // Case-indexed, not drawn (see `case_tree`); as a strategy, the pairs in turn.
+        Generator::Crossing => {
+            return (0..crate::crossing::count())
+                .prop_map(crate::crossing::scenario)
                 .boxed()
         }
     };
@@ -575,6 +589,13 @@ pub fn case_tree(
 ) -> Box<dyn proptest::strategy::ValueTree<Value = Scenario>> {
     use proptest::strategy::Strategy;
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    if generator == Generator::Crossing {
+        let mut runner = TestRunner::deterministic();
+        let tree = proptest::strategy::Just(crate::crossing::scenario(case))
+            .new_tree(&mut runner)
+            .expect("Just always generates");
+        return Box::new(tree);
+    }
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     bytes[8..16].copy_from_slice(&case.to_le_bytes());

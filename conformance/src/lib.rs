@@ -7,6 +7,7 @@
 pub mod adapter;
 pub mod check;
 pub mod coverage;
+pub mod crossing;
 pub mod fuzz;
 pub mod generate;
 pub mod oracle;

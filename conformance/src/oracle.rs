@@ -358,6 +358,7 @@ fn check_profile(
         if what.starts_with("steps_max")
             || what.starts_with("cancel() recursion")
             || what.starts_with("eager start recursion")
+            || what.starts_with("not modelled")
         {
             return Ok(Verdict::Inconclusive {
                 reason: what.clone(),
@@ -520,4 +521,43 @@ pub fn parse_events(events: &[serde_json::Value]) -> Result<Vec<Event>, String> 
                 .map_err(|e| format!("event {v} is not the trace format: {e}"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn divergence(floating: Option<(Vec<String>, Vec<String>)>) -> Divergence {
+        Divergence {
+            index: 3,
+            expected: None,
+            actual: None,
+            clauses: Vec::new(),
+            model: Vec::new(),
+            real: Vec::new(),
+            floating_mismatch: floating,
+        }
+    }
+
+    #[test]
+    fn a_floating_only_difference_says_which_events_differ() {
+        let d = divergence(Some((
+            vec!["model report".into()],
+            vec!["runtime report".into()],
+        )));
+        let line = d.headline();
+        assert!(
+            !line.contains("(end of trace) instead of (end of trace)"),
+            "{line}"
+        );
+        assert!(
+            line.contains("runtime report") && line.contains("model report"),
+            "{line}"
+        );
+        assert!(
+            !d.report().contains("model allowed: (end of trace)"),
+            "{}",
+            d.report()
+        );
+    }
 }

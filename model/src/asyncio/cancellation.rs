@@ -5,10 +5,11 @@
 
 use crate::asyncio::world::{FutId, World};
 use crate::core::trace::EventKind;
+use crate::core::value::Value;
 
 impl World {
     /// `Task.cancel(msg)`.
-    pub fn task_cancel(&mut self, t: FutId, msg: Option<String>) -> bool {
+    pub fn task_cancel(&mut self, t: FutId, msg: Option<Value>) -> bool {
         self.clear_log_traceback_on_cancel(t);
         if self.done(t) {
             self.cite(cite!("asyncio.cancellation.cancel.returns_false_when_done"));
@@ -18,7 +19,7 @@ impl World {
         let name = self.fut(t).name.clone();
         self.emit(EventKind::CancelRequest {
             target: name,
-            msg: msg.clone(),
+            msg: msg.as_ref().map(Value::message_text),
         });
         self.cite(cite!(
             "asyncio.cancellation.cancel.returns_true_when_pending"

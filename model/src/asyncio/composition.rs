@@ -16,29 +16,52 @@ impl World {
         // Python evaluates every argument before gather() runs: the coroutine objects
         // are made, the variables looked up. An unbound variable raises there, and the
         // coroutine objects made before it are dropped unawaited.
+        let mut objs = Vec::new();
         for (k, item) in items.iter().enumerate() {
-            if let Target::Var(v) = item {
-                if let Err(e) = self.var_fut(v) {
-                    for earlier in &items[..k] {
-                        if let Target::Coro(c) = earlier {
-                            self.warn_never_awaited(self.current_name(), c);
-                        }
+            objs.push(match item {
+                Target::Var(v) => match self.lookup(v) {
+                    Ok(obj) => Some(obj),
+                    Err(e) => {
+                        self.coroutines_dropped(&items[..k]);
+                        return Err(e);
                     }
+                },
+                Target::Coro(_) => None,
+            });
+        }
+        let outer = self.new_future("gather");
+        let mut gathering = Gathering::new(outer);
+        // `for arg in coros_or_futures: if arg not in arg_to_fut: fut =
+        // ensure_future(arg); ...; fut.add_done_callback(_done_callback)`: each child is
+        // wrapped and registered before the next argument is wrapped, so on 3.11 a done
+        // child's callback is queued ahead of the next child's first step. An argument
+        // that cannot be hashed or wrapped stops the loop: the coroutines before it are
+        // tasks by then, those after it are dropped unawaited.
+        for (k, (item, obj)) in items.iter().zip(&objs).enumerate() {
+            let f = match obj {
+                Some(obj) => self
+                    .check_hashable(obj)
+                    .and_then(|()| self.ensure_future_of(obj)),
+                None => self.ensure_future(item),
+            };
+            match f {
+                Ok(f) => gathering.add_child(self, f),
+                Err(e) => {
+                    self.coroutines_dropped(&items[k + 1..]);
                     return Err(e);
                 }
             }
         }
-        let outer = self.new_future("gather");
-        let mut gathering = Gathering::new(outer);
-        // `for arg in coros_or_futures: fut = ensure_future(arg); ...;
-        // fut.add_done_callback(_done_callback)`: each child is wrapped and registered
-        // before the next argument is wrapped, so on 3.11 a done child's callback is
-        // queued ahead of the next child's first step.
-        for item in items {
-            let f = self.ensure_future(item)?;
-            gathering.add_child(self, f);
-        }
         Ok(gathering.finish(self, return_exceptions))
+    }
+
+    /// Coroutine objects made for arguments and never awaited: each warns when freed.
+    fn coroutines_dropped(&mut self, items: &[Target]) {
+        for item in items {
+            if let Target::Coro(c) = item {
+                self.warn_never_awaited(self.current_name(), c);
+            }
+        }
     }
 
     /// gather over futures and tasks (`arg_to_fut`: the same object twice is one child).
@@ -51,7 +74,7 @@ impl World {
     }
 
     /// `_GatheringFuture.cancel(msg)`: cancel every child.
-    pub fn gathering_cancel(&mut self, outer: FutId, msg: Option<String>) -> bool {
+    pub fn gathering_cancel(&mut self, outer: FutId, msg: Option<Value>) -> bool {
         if self.done(outer) {
             self.cite(cite!("asyncio.composition.gather.cancel_after_done_noop"));
             return false;
@@ -88,7 +111,13 @@ impl World {
             ..
         } = self.fut(outer).kind.clone()
         else {
-            unreachable!("a gathering future")
+            // `if outer is None or outer.done()`: gather() raised on a later argument
+            // (`outer = None  # bpo-46672` was never replaced), so a child wrapped before
+            // it only has its exception marked retrieved.
+            if !self.cancelled(fut) {
+                let _ = self.future_exception(fut);
+            }
+            return;
         };
         let finished = match &mut self.fut_mut(outer).kind {
             FutKind::Gathering { finished, .. } => {
@@ -135,10 +164,14 @@ impl World {
                         self.cite(cite!(
                             "asyncio.composition.gather.child_cancelled_as_exception"
                         ));
-                        let msg = self.fut(*child).cancel_message.clone().unwrap_or_default();
+                        let msg = self
+                            .fut(*child)
+                            .cancel_message
+                            .clone()
+                            .unwrap_or_else(|| Value::Str(String::new()));
                         Value::Exc(crate::core::exception::ExcView {
                             class: "asyncio.CancelledError".into(),
-                            args: vec![Value::Str(msg)],
+                            args: vec![msg],
                             group: Vec::new(),
                             attrs: Default::default(),
                         })

@@ -7,7 +7,8 @@
 //! `coro.throw()`. An exception in flight is `Signal::Raising(exc)`, unwinding block by
 //! block through `except`, `finally`, `async with timeout()` and `async with TaskGroup()`.
 
-use crate::asyncio::world::{CmId, FutId, Obj, TgId, TimerId, World};
+use crate::asyncio::objects::Method;
+use crate::asyncio::world::{CmId, FutId, FutKind, Obj, TgId, TimerId, World};
 use crate::core::exception::ExcId;
 use crate::core::scenario::{Block, Query, Stmt, Target};
 use crate::core::trace::{EventKind, Outcome};
@@ -260,7 +261,7 @@ pub enum Awaiting {
     GroupExit(Pending),
 }
 
-enum Signal {
+pub(crate) enum Signal {
     Normal,
     Raising(ExcId),
     Returning(Value),
@@ -458,7 +459,10 @@ impl World {
                 let name = format!("{c}-{}", self.tasks_created + 1);
                 self.spawn_task(frame, name)
             }
-            Target::Var(v) => self.var_fut(v),
+            Target::Var(v) => {
+                let obj = self.lookup(v)?;
+                self.ensure_future_of(&obj)
+            }
         }
     }
 
@@ -518,6 +522,8 @@ impl World {
                             Exec::Next => Signal::Normal,
                             Exec::Signal(s) => s,
                             Exec::Await(out) => return out,
+                            // The loop stops at the next handle.
+                            Exec::Stop => return FrameOut::YieldBare,
                         }
                     }
                 }
@@ -762,19 +768,20 @@ impl World {
             });
             Exec::Await(FrameOut::Push(frame))
         };
-        macro_rules! fut_or_raise {
-            ($name:expr) => {
-                match self.var_fut($name) {
-                    Ok(f) => f,
+        // `name.method(...)`: the name is looked up (NameError, no event), then the
+        // method (AttributeError, recorded as the call's outcome).
+        macro_rules! method_or_raise {
+            ($name:expr, $method:expr, $call:expr) => {
+                match self.lookup($name) {
                     Err(e) => return Exec::Signal(Signal::Raising(e)),
+                    Ok(obj) if self.has_method(&obj, $method) => obj,
+                    Ok(obj) => {
+                        let e = self.attribute_error(&obj, $method.name());
+                        self.call_event($call, &Err(e));
+                        return Exec::Signal(Signal::Raising(e));
+                    }
                 }
             };
-        }
-        // cancel / done / cancelled / set_result on a concurrent future.
-        match self.concurrent_future_stmt(&stmts[index]) {
-            Some(Ok(())) => return Exec::Next,
-            Some(Err(e)) => return Exec::Signal(Signal::Raising(e)),
-            None => {}
         }
         match &stmts[index] {
             Stmt::Sleep { delay, result, var } => {
@@ -824,35 +831,79 @@ impl World {
                         await_expr(uf, label, var, frame)
                     }
                     Target::Var(v) => {
-                        let f = fut_or_raise!(v);
-                        await_expr(uf, label, var, Frame::AwaitFuture { fut: f })
+                        let obj = match self.lookup(v) {
+                            Ok(obj) => obj,
+                            Err(e) => return Exec::Signal(Signal::Raising(e)),
+                        };
+                        match self.awaitable_future(&obj) {
+                            Ok(f) => await_expr(uf, label, var, Frame::AwaitFuture { fut: f }),
+                            Err(e) => self.await_failed(label, e),
+                        }
                     }
                 }
             }
             Stmt::Cancel { target, msg } => {
-                let f = fut_or_raise!(target);
-                let r = self.cancel(f, msg.clone());
                 let call = match msg {
-                    Some(m) => format!("{target}.cancel({})", Value::Str(m.clone())),
+                    Some(m) => format!("{target}.cancel({m})"),
                     None => format!("{target}.cancel()"),
                 };
-                self.call_event(call, &Ok(Value::Bool(r)));
-                Exec::Next
+                let r = match method_or_raise!(target, Method::Cancel, call.clone()) {
+                    Obj::Fut(f) => Ok(Value::Bool(self.cancel(f, msg.clone()))),
+                    Obj::CFut(cf) => match msg {
+                        // concurrent.futures.Future.cancel takes no message.
+                        Some(_) => Err(self.new_exc(
+                            "TypeError",
+                            vec![Value::Str(
+                                "Future.cancel() takes 1 positional argument but 2 were given"
+                                    .into(),
+                            )],
+                        )),
+                        None => Ok(Value::Bool(self.cf_cancel(cf))),
+                    },
+                    _ => unreachable!("has_method admits futures only"),
+                };
+                self.call_event(call, &r);
+                match r {
+                    Ok(_) => Exec::Next,
+                    Err(e) => Exec::Signal(Signal::Raising(e)),
+                }
             }
             Stmt::Cancelling { task } => {
-                let t = fut_or_raise!(task);
+                let call = format!("{task}.cancelling()");
+                let Obj::Fut(t) = method_or_raise!(task, Method::Cancelling, call.clone()) else {
+                    unreachable!("has_method admits tasks only")
+                };
                 let n = self.task_cancelling(t);
-                self.call_event(format!("{task}.cancelling()"), &Ok(Value::Int(n.into())));
+                self.call_event(call, &Ok(Value::Int(n.into())));
                 Exec::Next
             }
             Stmt::Uncancel { task } => {
-                let t = fut_or_raise!(task);
+                let call = format!("{task}.uncancel()");
+                let Obj::Fut(t) = method_or_raise!(task, Method::Uncancel, call.clone()) else {
+                    unreachable!("has_method admits tasks only")
+                };
                 let n = self.task_uncancel(t);
-                self.call_event(format!("{task}.uncancel()"), &Ok(Value::Int(n.into())));
+                self.call_event(call, &Ok(Value::Int(n.into())));
                 Exec::Next
             }
             Stmt::Query { target, what } => {
-                let f = fut_or_raise!(target);
+                let method = match what {
+                    Query::Done => Method::Done,
+                    Query::Cancelled => Method::Cancelled,
+                };
+                let call = format!("{target}.{}()", method.name());
+                let f = match method_or_raise!(target, method, call.clone()) {
+                    Obj::Fut(f) => f,
+                    Obj::CFut(cf) => {
+                        let v = match what {
+                            Query::Done => self.cf_done(cf),
+                            Query::Cancelled => self.cf_cancelled(cf),
+                        };
+                        self.call_event(call, &Ok(Value::Bool(v)));
+                        return Exec::Next;
+                    }
+                    _ => unreachable!("has_method admits futures only"),
+                };
                 let (call, v) = match what {
                     Query::Done => {
                         self.cite(cite!("asyncio.futures.done.after_cancel_or_result"));
@@ -874,7 +925,12 @@ impl World {
                 Exec::Next
             }
             Stmt::Result { target, var } => {
-                let f = fut_or_raise!(target);
+                let call = format!("{target}.result()");
+                let f = match method_or_raise!(target, Method::Result, call.clone()) {
+                    Obj::Fut(f) => f,
+                    Obj::CFut(cf) => return self.cf_result_stmt(cf, call, var, false),
+                    _ => unreachable!("has_method admits futures only"),
+                };
                 if self.is_task(f) {
                     match self.fut(f).state {
                         crate::asyncio::world::FutState::Pending => {
@@ -897,7 +953,12 @@ impl World {
                 }
             }
             Stmt::Exception { target } => {
-                let f = fut_or_raise!(target);
+                let call = format!("{target}.exception()");
+                let f = match method_or_raise!(target, Method::Exception, call.clone()) {
+                    Obj::Fut(f) => f,
+                    Obj::CFut(cf) => return self.cf_result_stmt(cf, call, &None, true),
+                    _ => unreachable!("has_method admits futures only"),
+                };
                 if self.is_task(f) {
                     match self.fut(f).state {
                         crate::asyncio::world::FutState::Pending => {
@@ -966,7 +1027,24 @@ impl World {
                     }
                 }
             }
-            Stmt::Return { value } => Exec::Signal(Signal::Returning(value.clone())),
+            Stmt::Return { value, var: None } => Exec::Signal(Signal::Returning(value.clone())),
+            Stmt::Return { var: Some(v), .. } => match self.lookup(v) {
+                Ok(Obj::Value(value)) => Exec::Signal(Signal::Returning(value)),
+                Ok(_) => self.not_modelled("returning a future, task or other object as a value"),
+                Err(e) => Exec::raising(e),
+            },
+            Stmt::Assign { var, value } => {
+                let value = match value {
+                    // `C(*args)`: built as a raise builds it.
+                    Value::Exc(view) => match self.call_exc_class(&view.class, &view.args) {
+                        Ok(e) => Value::Exc(self.exc_view(e)),
+                        Err(type_error) => return Exec::raising(type_error),
+                    },
+                    other => other.clone(),
+                };
+                self.vars.insert(var.clone(), Obj::Value(value));
+                Exec::Next
+            }
             Stmt::Try { body, .. } => {
                 uf.blocks.push(BlockState {
                     stmts: body.clone(),
@@ -983,11 +1061,15 @@ impl World {
                 return_exceptions,
                 var,
                 future,
+                await_,
             } => match self.gather(items, *return_exceptions) {
                 Ok(outer) => {
                     if let Some(name) = future {
                         self.fut_mut(outer).name = name.clone();
                         self.vars.insert(name.clone(), Obj::Fut(outer));
+                    }
+                    if !await_ {
+                        return Exec::Next;
                     }
                     let labels: Vec<String> = items.iter().map(Self::target_label).collect();
                     let label = if *return_exceptions {
@@ -1009,7 +1091,9 @@ impl World {
             } => {
                 // The argument is evaluated before wait_for() is called.
                 if let Target::Var(v) = target {
-                    fut_or_raise!(v);
+                    if let Err(e) = self.lookup(v) {
+                        return Exec::raising(e);
+                    }
                 }
                 let t = timeout.map_or_else(|| "None".into(), number_label);
                 let label = format!("asyncio.wait_for({}, {t})", Self::target_label(target));
@@ -1056,38 +1140,61 @@ impl World {
                 Exec::Next
             }
             Stmt::Reschedule { cm, delay } => {
-                let Some(Obj::Timeout(id)) = self.vars.get(cm).cloned() else {
-                    let e = self.new_exc(
-                        "NameError",
-                        vec![Value::Str(format!("name '{cm}' is not a Timeout"))],
-                    );
-                    return Exec::Signal(Signal::Raising(e));
-                };
-                let when = delay.map(|d| self.loop_time() + d);
-                let r = self.timeout_reschedule(id, when).map(|()| Value::None);
                 let arg = delay
                     .map(|d| format!("loop.time() + {}", number_label(d)))
                     .unwrap_or_else(|| "None".into());
-                self.call_event(format!("{cm}.reschedule({arg})"), &r);
+                let call = format!("{cm}.reschedule({arg})");
+                let Obj::Timeout(id) = method_or_raise!(cm, Method::Reschedule, call.clone())
+                else {
+                    unreachable!("has_method admits Timeout only")
+                };
+                // The argument is evaluated after the method is looked up.
+                let when = delay.map(|d| self.loop_time() + d);
+                let r = self.timeout_reschedule(id, when).map(|()| Value::None);
+                self.call_event(call, &r);
                 match r {
                     Ok(_) => Exec::Next,
                     Err(e) => Exec::Signal(Signal::Raising(e)),
                 }
             }
-            Stmt::Expired { cm } => {
-                let Some(Obj::Timeout(id)) = self.vars.get(cm).cloned() else {
-                    let e = self.new_exc(
-                        "NameError",
-                        vec![Value::Str(format!("name '{cm}' is not a Timeout"))],
-                    );
-                    return Exec::Signal(Signal::Raising(e));
+            Stmt::When { cm } => {
+                let call = format!("{cm}.when()");
+                let Obj::Timeout(id) = method_or_raise!(cm, Method::When, call.clone()) else {
+                    unreachable!("has_method admits Timeout only")
                 };
-                let expired = self.timeout_expired(id);
-                self.call_event(format!("{cm}.expired()"), &Ok(Value::Bool(expired)));
+                let when = self.timeouts[id.0 as usize].when.map_or(Value::None, |w| {
+                    Value::Float(crate::core::value::PyFloat(w))
+                });
+                self.cite(cite!("asyncio.timeouts.when.returns_deadline"));
+                self.call_event(call, &Ok(when));
                 Exec::Next
             }
-            Stmt::Shield { target, var } => match self.shield(target) {
+            Stmt::Expired { cm } => {
+                let call = format!("{cm}.expired()");
+                let Obj::Timeout(id) = method_or_raise!(cm, Method::Expired, call.clone()) else {
+                    unreachable!("has_method admits Timeout only")
+                };
+                let expired = self.timeout_expired(id);
+                self.call_event(call, &Ok(Value::Bool(expired)));
+                Exec::Next
+            }
+            Stmt::Shield {
+                target,
+                var,
+                future,
+                await_,
+            } => match self.shield(target) {
                 Ok(outer) => {
+                    if let Some(name) = future {
+                        // A shield of a done future is that future: it keeps its name.
+                        if matches!(self.fut(outer).kind, FutKind::ShieldOuter(_)) {
+                            self.fut_mut(outer).name = name.clone();
+                        }
+                        self.vars.insert(name.clone(), Obj::Fut(outer));
+                    }
+                    if !await_ {
+                        return Exec::Next;
+                    }
                     let label = format!("asyncio.shield({})", Self::target_label(target));
                     await_expr(uf, label, var, Frame::AwaitFuture { fut: outer })
                 }
@@ -1104,12 +1211,11 @@ impl World {
                 Exec::Next
             }
             Stmt::GroupTask { group, coro, var } => {
-                let Some(Obj::Group(tg)) = self.vars.get(group).cloned() else {
-                    let e = self.new_exc(
-                        "NameError",
-                        vec![Value::Str(format!("name '{group}' is not a TaskGroup"))],
-                    );
-                    return Exec::Signal(Signal::Raising(e));
+                // `group.create_task` is looked up before `coro()` is called: a missing
+                // method leaves no coroutine behind.
+                let call = format!("{group}.create_task({coro}())");
+                let Obj::Group(tg) = method_or_raise!(group, Method::CreateTask, call) else {
+                    unreachable!("has_method admits TaskGroup only")
                 };
                 let name = var
                     .clone()
@@ -1133,9 +1239,12 @@ impl World {
                 return_when,
                 coros,
             } => {
-                let mut futs = Vec::new();
+                let mut objs = Vec::new();
                 for name in items {
-                    futs.push(fut_or_raise!(name));
+                    match self.lookup(name) {
+                        Ok(obj) => objs.push(obj),
+                        Err(e) => return Exec::raising(e),
+                    }
                 }
                 let when = match return_when {
                     crate::core::scenario::ReturnWhen::FirstCompleted => "FIRST_COMPLETED",
@@ -1152,11 +1261,36 @@ impl World {
                     listed.join(", "),
                     timeout.map_or_else(|| "None".into(), number_label),
                 );
+                // Raised inside the `wait()` coroutine, so each surfaces at the await. The
+                // coroutine objects in the list die with the error's traceback (on
+                // 3.11-3.13, at the end of the `except` that catches it); the oracle lets
+                // never-awaited warnings float, so the model emits them here.
+                let fail = |w: &mut World, e: ExcId| {
+                    let outcome = w.outcome_of(&Err(e));
+                    w.emit(EventKind::Resume {
+                        awaited: label.clone(),
+                        outcome,
+                    });
+                    for c in coros {
+                        w.warn_never_awaited(w.current_name(), c);
+                    }
+                    Exec::raising(e)
+                };
+                if objs.is_empty() && coros.is_empty() {
+                    self.cite(cite!("asyncio.composition.wait.empty_value_error"));
+                    let e = self.new_exc(
+                        "ValueError",
+                        vec![Value::Str("Set of Tasks/Futures is empty.".into())],
+                    );
+                    return fail(self, e);
+                }
+                // `fs = set(fs)`.
+                for obj in &objs {
+                    if let Err(e) = self.check_hashable(obj) {
+                        return fail(self, e);
+                    }
+                }
                 if !coros.is_empty() {
-                    // Raised inside the `wait()` coroutine after `fs = set(fs)`. The
-                    // coroutine objects die with the TypeError's traceback (on 3.11-3.13,
-                    // at the end of the `except` that catches it); the oracle lets
-                    // never-awaited warnings float, so the model emits them here.
                     self.cite(cite!("asyncio.composition.wait.coroutine_type_error"));
                     let e = self.new_exc(
                         "TypeError",
@@ -1164,29 +1298,24 @@ impl World {
                             "Passing coroutines is forbidden, use tasks explicitly.".into(),
                         )],
                     );
-                    let outcome = self.outcome_of(&Err(e));
-                    self.emit(EventKind::Resume {
-                        awaited: label,
-                        outcome,
-                    });
-                    for c in coros {
-                        self.warn_never_awaited(self.current_name(), c);
-                    }
-                    return Exec::Signal(Signal::Raising(e));
+                    return fail(self, e);
                 }
-                if futs.is_empty() {
-                    // Raised inside the `wait()` coroutine, so it surfaces at the await.
-                    self.cite(cite!("asyncio.composition.wait.empty_value_error"));
-                    let e = self.new_exc(
-                        "ValueError",
-                        vec![Value::Str("Set of Tasks/Futures is empty.".into())],
-                    );
-                    let outcome = self.outcome_of(&Err(e));
-                    self.emit(EventKind::Resume {
-                        awaited: label,
-                        outcome,
-                    });
-                    return Exec::Signal(Signal::Raising(e));
+                // `_wait`: `f.add_done_callback(_on_completion)` for each member. (With a
+                // member that lacks it among futures, CPython has already registered on
+                // the members its set order put first; the model registers none.)
+                let mut futs = Vec::new();
+                for obj in &objs {
+                    match obj {
+                        Obj::Fut(f) => futs.push(*f),
+                        Obj::CFut(_) => {
+                            return self
+                                .not_modelled("asyncio.wait() over a concurrent.futures.Future")
+                        }
+                        other => {
+                            let e = self.attribute_error(other, Method::AddDoneCallback.name());
+                            return fail(self, e);
+                        }
+                    }
                 }
                 futs.sort();
                 futs.dedup();
@@ -1202,9 +1331,26 @@ impl World {
                 )
             }
             Stmt::AsCompleted { items, timeout } => {
-                let mut futs = Vec::new();
+                let mut objs = Vec::new();
                 for name in items {
-                    futs.push(fut_or_raise!(name));
+                    match self.lookup(name) {
+                        Ok(obj) => objs.push(obj),
+                        Err(e) => return Exec::raising(e),
+                    }
+                }
+                // `{ensure_future(f) for f in set(fs)}`, raised by the call (3.13) or the
+                // first step of the generator (3.11, 3.12): either way before any await.
+                for obj in &objs {
+                    if let Err(e) = self.check_hashable(obj) {
+                        return Exec::raising(e);
+                    }
+                }
+                let mut futs = Vec::new();
+                for obj in &objs {
+                    match self.ensure_future_of(obj) {
+                        Ok(f) => futs.push(f),
+                        Err(e) => return Exec::raising(e),
+                    }
                 }
                 let label = format!(
                     "as_completed([{}], timeout={})",
@@ -1225,9 +1371,13 @@ impl World {
                 Exec::Next
             }
             Stmt::SetResult { future, value } => {
-                let f = fut_or_raise!(future);
-                let r = self.stmt_set_result(f, value.clone());
-                self.call_event(format!("{future}.set_result({value})"), &r);
+                let call = format!("{future}.set_result({value})");
+                let r = match method_or_raise!(future, Method::SetResult, call.clone()) {
+                    Obj::Fut(f) => self.stmt_set_result(f, value.clone()),
+                    Obj::CFut(cf) => self.cf_set_result(cf, value.clone()).map(|()| Value::None),
+                    _ => unreachable!("has_method admits futures only"),
+                };
+                self.call_event(call, &r);
                 match r {
                     Ok(_) => Exec::Next,
                     Err(e) => Exec::Signal(Signal::Raising(e)),
@@ -1238,25 +1388,53 @@ impl World {
                 class,
                 args,
             } => {
-                let f = fut_or_raise!(future);
+                // The exception is built before the method is looked up (the adapter's
+                // order too; Python looks the method up first, which differs only when
+                // both fail).
+                if let Err(e) = self.lookup(future) {
+                    return Exec::Signal(Signal::Raising(e));
+                }
                 let exc = match self.call_exc_class(class, args) {
                     Ok(e) => e,
                     Err(type_error) => return Exec::Signal(Signal::Raising(type_error)),
                 };
                 let shown = self.exc_view(exc);
-                let r = self.stmt_set_exception(f, exc);
-                self.call_event(format!("{future}.set_exception({shown})"), &r);
+                let call = format!("{future}.set_exception({shown})");
+                let r = match method_or_raise!(future, Method::SetException, call.clone()) {
+                    Obj::Fut(f) => self.stmt_set_exception(f, exc),
+                    Obj::CFut(cf) => self.cf_set_exception(cf, exc).map(|()| Value::None),
+                    _ => unreachable!("has_method admits futures only"),
+                };
+                self.call_event(call, &r);
                 match r {
                     Ok(_) => Exec::Next,
                     Err(e) => Exec::Signal(Signal::Raising(e)),
                 }
             }
             Stmt::AddDoneCallback { target, callback } => {
-                let f = fut_or_raise!(target);
-                self.add_done_callback(
-                    f,
-                    crate::asyncio::world::Callback::User(callback.clone(), target.clone()),
-                );
+                // Not a recorded call: an AttributeError raises with no event.
+                let obj = match self.lookup(target) {
+                    Ok(obj) => obj,
+                    Err(e) => return Exec::raising(e),
+                };
+                match obj {
+                    Obj::Fut(f) => self.add_done_callback(
+                        f,
+                        crate::asyncio::world::Callback::User(callback.clone(), target.clone()),
+                    ),
+                    Obj::CFut(cf) => self.cf_add_done_callback(
+                        cf,
+                        crate::concurrent::future::CfCallback::User(
+                            callback.clone(),
+                            target.clone(),
+                        ),
+                    ),
+                    other => {
+                        return Exec::raising(
+                            self.attribute_error(&other, Method::AddDoneCallback.name()),
+                        )
+                    }
+                }
                 Exec::Next
             }
             Stmt::CallUnawaited { coro } => {
@@ -1372,21 +1550,32 @@ impl World {
                 self.vars.insert(var.clone(), Obj::CFut(cf));
                 Exec::Next
             }
-            Stmt::WrapFuture { cfuture, var } => match self.vars.get(cfuture) {
-                Some(Obj::CFut(cf)) => {
-                    let cf = *cf;
-                    let f = self.wrap_future(cf, var);
-                    self.vars.insert(var.clone(), Obj::Fut(f));
-                    Exec::Next
-                }
-                _ => {
-                    let e = self.new_exc(
-                        "NameError",
-                        vec![Value::Str(format!("name '{cfuture}' is not defined"))],
-                    );
-                    Exec::Signal(Signal::Raising(e))
-                }
-            },
+            Stmt::WrapFuture { cfuture, var } => {
+                let obj = match self.lookup(cfuture) {
+                    Ok(obj) => obj,
+                    Err(e) => return Exec::raising(e),
+                };
+                let f = match obj {
+                    // `if isfuture(future): return future`.
+                    Obj::Fut(f) => {
+                        self.cite(cite!("asyncio.futures.wrap_future.future_returned_as_is"));
+                        f
+                    }
+                    Obj::CFut(cf) => self.wrap_future(cf, var),
+                    other => {
+                        // `assert isinstance(future, concurrent.futures.Future), ...`
+                        let message = format!(
+                            "concurrent.futures.Future is expected, got {}",
+                            self.repr_of(&other)
+                        );
+                        return Exec::raising(
+                            self.new_exc("AssertionError", vec![Value::Str(message)]),
+                        );
+                    }
+                };
+                self.vars.insert(var.clone(), Obj::Fut(f));
+                Exec::Next
+            }
             Stmt::SetEagerTaskFactory => {
                 let call = "loop.set_task_factory(asyncio.eager_task_factory)".to_string();
                 if self.profile.eager_task_factory_exists() {
@@ -1449,10 +1638,23 @@ impl World {
     }
 }
 
-enum Exec {
+/// What a statement did.
+pub(crate) enum Exec {
+    /// Go on with the next statement.
     Next,
+    /// An exception or a return is in flight.
     Signal(Signal),
+    /// The frame suspends (or calls a nested frame).
     Await(FrameOut),
+    /// A limit was reached: the run is over, the frame stops here.
+    Stop,
+}
+
+impl Exec {
+    /// Raise `e` from the statement.
+    pub(crate) fn raising(e: ExcId) -> Exec {
+        Exec::Signal(Signal::Raising(e))
+    }
 }
 
 enum Leave {
@@ -1462,6 +1664,26 @@ enum Leave {
 }
 
 impl World {
+    /// A program the model cannot follow yet: the run stops, inconclusive (never counted
+    /// as passing), saying what is missing.
+    pub(crate) fn not_modelled(&mut self, what: &str) -> Exec {
+        if self.limit.is_none() {
+            self.limit = Some(format!("not modelled: {what}"));
+        }
+        Exec::Stop
+    }
+
+    /// An await whose operand cannot be awaited: the await expression raises, and the
+    /// resume is recorded with the error.
+    fn await_failed(&mut self, label: String, e: ExcId) -> Exec {
+        let outcome = self.outcome_of(&Err(e));
+        self.emit(EventKind::Resume {
+            awaited: label,
+            outcome,
+        });
+        Exec::raising(e)
+    }
+
     /// Emit the outcome of an operation as a call event (used by library frames).
     pub fn note_call(&mut self, call: String, outcome: Outcome) {
         self.emit(EventKind::Call { call, outcome });

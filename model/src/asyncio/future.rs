@@ -43,7 +43,7 @@ impl World {
     }
 
     /// `Future.cancel(msg)` (the base method; tasks and gathering futures override it).
-    pub fn future_cancel_base(&mut self, f: FutId, msg: Option<String>) -> bool {
+    pub fn future_cancel_base(&mut self, f: FutId, msg: Option<Value>) -> bool {
         self.clear_log_traceback_on_cancel(f);
         let fut = self.fut_mut(f);
         if fut.state != FutState::Pending {
@@ -71,7 +71,7 @@ impl World {
     }
 
     /// `fut.cancel(msg)` dispatched on the object's class.
-    pub fn cancel(&mut self, f: FutId, msg: Option<String>) -> bool {
+    pub fn cancel(&mut self, f: FutId, msg: Option<Value>) -> bool {
         /// Deeper than any acyclic chain of awaits a scenario can build.
         const CANCEL_DEPTH_MAX: u32 = 64;
         // Once a limit is hit the run is over (inconclusive); stopping every further
@@ -90,7 +90,7 @@ impl World {
         r
     }
 
-    fn cancel_dispatch(&mut self, f: FutId, msg: Option<String>) -> bool {
+    fn cancel_dispatch(&mut self, f: FutId, msg: Option<Value>) -> bool {
         match &self.fut(f).kind {
             FutKind::Task(_) => self.task_cancel(f, msg),
             FutKind::Gathering { .. } => self.gathering_cancel(f, msg),
@@ -98,7 +98,7 @@ impl World {
                 let name = self.fut(f).name.clone();
                 self.emit(EventKind::CancelRequest {
                     target: name,
-                    msg: msg.clone(),
+                    msg: msg.as_ref().map(Value::message_text),
                 });
                 self.future_cancel_base(f, msg)
             }
@@ -111,7 +111,7 @@ impl World {
             return e;
         }
         let args = match &self.fut(f).cancel_message {
-            Some(m) => vec![Value::Str(m.clone())],
+            Some(m) => vec![m.clone()],
             None => Vec::new(),
         };
         self.new_exc("asyncio.CancelledError", args)

@@ -112,16 +112,15 @@ impl World {
                 continue;
             }
             if let (true, FutState::Exception(e)) = (fut.log_traceback, &fut.state) {
-                let (message, clause) = if self.is_task(f) {
-                    (
-                        "Task exception was never retrieved",
-                        cite!("asyncio.reporting.never_retrieved.task"),
-                    )
+                // The C finalizer names the type after its last dot (`_PyType_Name`):
+                // `Task`, `Future`, `_GatheringFuture`.
+                let type_name = self.type_name(&crate::asyncio::world::Obj::Fut(f));
+                let short = type_name.rsplit('.').next().unwrap_or(&type_name);
+                let message = format!("{short} exception was never retrieved");
+                let clause = if self.is_task(f) {
+                    cite!("asyncio.reporting.never_retrieved.task")
                 } else {
-                    (
-                        "Future exception was never retrieved",
-                        cite!("asyncio.reporting.never_retrieved.future"),
-                    )
+                    cite!("asyncio.reporting.never_retrieved.future")
                 };
                 self.cite(clause);
                 self.fut_mut(f).reports += 1;
@@ -135,7 +134,7 @@ impl World {
                     ));
                     keys.push("source_traceback");
                 }
-                self.call_exception_handler(message.into(), &keys, Some(*e), true);
+                self.call_exception_handler(message, &keys, Some(*e), true);
             } else if fut.state == FutState::Pending && self.is_task(f) {
                 self.cite(cite!("asyncio.reporting.destroyed_pending.task"));
                 self.cite(cite!("asyncio.reporting.handler.exception_may_be_missing"));

@@ -28,7 +28,7 @@ impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RunError::Invalid(m) => write!(f, "{m}"),
-            RunError::Internal(m) => write!(f, "internal error in the model: {m}"),
+            RunError::Internal(m) => write!(f, "the model broke (a bug in asyncspec): {m}"),
         }
     }
 }
@@ -66,11 +66,16 @@ pub fn run_world(
     scenario.validate().map_err(RunError::Invalid)?;
     let mut world = World::new(Rc::new(scenario.clone()), profile, choices.to_vec())
         .map_err(RunError::Invalid)?;
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+    isolate(move || {
         world.run_main();
         world
-    }));
-    ran.map_err(|payload| {
+    })
+}
+
+/// Run `f`; a panic in it (a broken model invariant) becomes [`RunError::Internal`]
+/// with the panic's message.
+fn isolate<T>(f: impl FnOnce() -> T) -> Result<T, RunError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
         let what = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -79,6 +84,7 @@ pub fn run_world(
         RunError::Internal(what)
     })
 }
+
 
 impl World {
     /// The scenario's prelude: statements before `asyncio.run`, no loop running.
@@ -310,5 +316,23 @@ impl World {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_model_is_an_internal_error_with_its_message() {
+        let r: Result<(), RunError> = isolate(|| panic!("model invariant: FutId(1) is not a task"));
+        assert_eq!(
+            r,
+            Err(RunError::Internal(
+                "model invariant: FutId(1) is not a task".into()
+            ))
+        );
+        assert!(r.unwrap_err().to_string().contains("a bug in asyncspec"));
+        assert_eq!(isolate(|| 7), Ok(7));
     }
 }

@@ -177,10 +177,12 @@ impl World {
                 match &target {
                     // A coroutine runs inline, in this task (no ensure_future on this path).
                     Target::Coro(name) => FrameOut::Push(self.coroutine_frame(name)),
-                    Target::Var(v) => match self.var_fut(v) {
-                        Ok(f) => FrameOut::Push(Frame::AwaitFuture { fut: f }),
-                        Err(e) => self.wait_for_exit(*cm, Err(e)),
-                    },
+                    Target::Var(v) => {
+                        match self.lookup(v).and_then(|o| self.awaitable_future(&o)) {
+                            Ok(f) => FrameOut::Push(Frame::AwaitFuture { fut: f }),
+                            Err(e) => self.wait_for_exit(*cm, Err(e)),
+                        }
+                    }
                 }
             }
             Input::Send(v) => self.wait_for_exit(*cm, Ok(v)),
@@ -244,17 +246,19 @@ impl World {
                     // `return await fut`: a coroutine runs inline.
                     return match &target {
                         Target::Coro(name) => FrameOut::Push(self.coroutine_frame(name)),
-                        Target::Var(v) => match self.var_fut(v) {
-                            Ok(f) => FrameOut::Push(Frame::AwaitFuture { fut: f }),
-                            Err(e) => FrameOut::Raise(e),
-                        },
+                        Target::Var(v) => {
+                            match self.lookup(v).and_then(|o| self.awaitable_future(&o)) {
+                                Ok(f) => FrameOut::Push(Frame::AwaitFuture { fut: f }),
+                                Err(e) => FrameOut::Raise(e),
+                            }
+                        }
                     };
                 };
-                let fut = match self.ensure_future(&target) {
-                    Ok(f) => f,
-                    Err(e) => return FrameOut::Raise(e),
-                };
                 if timeout <= 0.0 {
+                    let fut = match self.ensure_future(&target) {
+                        Ok(f) => f,
+                        Err(e) => return FrameOut::Raise(e),
+                    };
                     self.cite(cite!("asyncio.timeouts.wait_for.non_positive_timeout"));
                     if self.done(fut) {
                         return self.result_out(fut);
@@ -263,8 +267,14 @@ impl World {
                     return FrameOut::Push(Frame::CancelAndWait { fut, waiter: None });
                 }
                 self.cite(cite!("asyncio.timeouts.wait_for.impl_3_11"));
+                // `waiter`, `timeout_handle`, then `fut = ensure_future(fut)`: an
+                // argument that is no future leaves the timer behind.
                 let waiter = self.new_future("wait_for waiter");
                 let timer = self.call_later(timeout, TimerAction::ReleaseWaiter(waiter));
+                let fut = match self.ensure_future(&target) {
+                    Ok(f) => f,
+                    Err(e) => return FrameOut::Raise(e),
+                };
                 self.add_done_callback(fut, Callback::ReleaseWaiter(waiter));
                 *phase = WaitForPhase::Waiting { fut, waiter, timer };
                 FrameOut::Push(Frame::AwaitFuture { fut: waiter })

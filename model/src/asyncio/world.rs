@@ -152,7 +152,7 @@ pub struct TaskState {
     /// `_num_cancels_requested`.
     pub num_cancels_requested: u32,
     /// `_cancel_message`.
-    pub cancel_message: Option<String>,
+    pub cancel_message: Option<Value>,
     /// Whether the coroutine has started (its first step ran).
     pub started: bool,
     /// A bookkeeping task (shutdown helpers) whose frames record no events.
@@ -198,7 +198,7 @@ pub struct Fut {
     /// rejected that before clearing the flag.
     pub blocking_left_set: bool,
     /// `_cancel_message`.
-    pub cancel_message: Option<String>,
+    pub cancel_message: Option<Value>,
     /// `_cancelled_exc`: the CancelledError to hand out once.
     pub cancelled_exc: Option<ExcId>,
     /// Future, task, gathering future...

@@ -11,7 +11,8 @@
 
 use crate::asyncio::world::{Callback, FutId, Handle, Obj, World};
 use crate::core::exception::ExcId;
-use crate::core::scenario::{Query, Stmt};
+use crate::core::scenario::CallbackSpec;
+use crate::core::trace::{EventKind, Outcome};
 use crate::core::value::Value;
 
 /// Index of a concurrent future.
@@ -37,8 +38,17 @@ pub enum CfState {
 pub struct CFut {
     /// State.
     pub state: CfState,
-    /// `_done_callbacks`: asyncio futures chained by `wrap_future` (`_call_set_state`).
-    pub chained: Vec<FutId>,
+    /// `_done_callbacks`, in registration order.
+    pub callbacks: Vec<CfCallback>,
+}
+
+/// One of a concurrent future's done callbacks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CfCallback {
+    /// `_chain_future`'s `_call_set_state` for the asyncio future `wrap_future` made.
+    SetState(FutId),
+    /// A scenario's `add_done_callback`, with the variable's name.
+    User(CallbackSpec, String),
 }
 
 impl World {
@@ -46,7 +56,7 @@ impl World {
     pub fn cf_new(&mut self) -> CFutId {
         self.cfutures.push(CFut {
             state: CfState::Pending,
-            chained: Vec::new(),
+            callbacks: Vec::new(),
         });
         CFutId(self.cfutures.len() as u32 - 1)
     }
@@ -100,12 +110,110 @@ impl World {
         Ok(())
     }
 
-    /// `_invoke_callbacks`: run by the thread that finished the future, at once. A
-    /// chained asyncio future is told through `call_soon_threadsafe(_set_state, ...)`.
+    /// `cf.set_exception(exc)`; on a done future, `concurrent.futures.InvalidStateError`.
+    pub fn cf_set_exception(&mut self, cf: CFutId, exc: ExcId) -> Result<(), ExcId> {
+        if self.cf_done(cf) {
+            let state = if self.cf_cancelled(cf) {
+                "CANCELLED_AND_NOTIFIED"
+            } else {
+                "FINISHED"
+            };
+            return Err(self.new_exc(
+                "concurrent.futures.InvalidStateError",
+                vec![Value::Str(format!("{state}: <Future>"))],
+            ));
+        }
+        self.cfutures[cf.0 as usize].state = CfState::Exception(exc);
+        self.cf_invoke_callbacks(cf);
+        Ok(())
+    }
+
+    /// `cf.result()` (or `cf.exception()` when `exception`) as a statement, from the
+    /// loop's thread. A pending future blocks that thread for ever (no scenario thread can
+    /// finish it): the run ends in a deadlock, as the program would hang.
+    pub(crate) fn cf_result_stmt(
+        &mut self,
+        cf: CFutId,
+        call: String,
+        var: &Option<String>,
+        exception: bool,
+    ) -> crate::asyncio::coroutine::Exec {
+        use crate::asyncio::coroutine::Exec;
+        let r = match self.cfutures[cf.0 as usize].state.clone() {
+            CfState::Pending => {
+                if self.limit.is_none() {
+                    self.limit = Some(format!(
+                        "deadlock: {call} blocks the loop's thread on a pending concurrent.futures.Future that nothing can finish"
+                    ));
+                }
+                return Exec::Stop;
+            }
+            // `raise CancelledError()` (concurrent.futures', an Exception).
+            CfState::Cancelled => Err(self.new_exc("concurrent.futures.CancelledError", vec![])),
+            CfState::Result(_) if exception => Ok(Value::None),
+            CfState::Result(v) => Ok(v),
+            CfState::Exception(e) if exception => Ok(Value::Exc(self.exc_view(e))),
+            CfState::Exception(e) => Err(e),
+        };
+        self.call_event(call, &r);
+        match r {
+            Ok(v) => {
+                if let Some(name) = var {
+                    self.vars.insert(name.clone(), Obj::Value(v));
+                }
+                Exec::Next
+            }
+            Err(e) => Exec::raising(e),
+        }
+    }
+
+    /// `cf.add_done_callback(fn)`: called at once, in this thread, when the future is
+    /// done; else kept for the thread that finishes it.
+    pub(crate) fn cf_add_done_callback(&mut self, cf: CFutId, cb: CfCallback) {
+        if self.cf_done(cf) {
+            self.cf_run_callback(cf, cb);
+        } else {
+            self.cfutures[cf.0 as usize].callbacks.push(cb);
+        }
+    }
+
+    /// `_invoke_callbacks`: run by the thread that finished the future, at once, in
+    /// registration order. A chained asyncio future is told through
+    /// `call_soon_threadsafe(_set_state, ...)`.
     fn cf_invoke_callbacks(&mut self, cf: CFutId) {
-        let chained = std::mem::take(&mut self.cfutures[cf.0 as usize].chained);
-        for dest in chained {
-            self.cf_call_set_state(cf, dest);
+        let callbacks = std::mem::take(&mut self.cfutures[cf.0 as usize].callbacks);
+        for cb in callbacks {
+            self.cf_run_callback(cf, cb);
+        }
+    }
+
+    fn cf_run_callback(&mut self, cf: CFutId, cb: CfCallback) {
+        match cb {
+            CfCallback::SetState(dest) => self.cf_call_set_state(cf, dest),
+            CfCallback::User(CallbackSpec::Record, target) => {
+                // Recorded by whoever runs it: here the task whose statement finished
+                // (or registered on) the future.
+                let outcome = match self.cfutures[cf.0 as usize].state.clone() {
+                    CfState::Result(value) => Outcome::Value { value },
+                    CfState::Exception(e) => Outcome::Raised {
+                        exc: self.exc_view(e),
+                    },
+                    CfState::Cancelled => Outcome::Raised {
+                        exc: crate::core::exception::ExcView {
+                            class: "asyncio.CancelledError".into(),
+                            args: Vec::new(),
+                            group: Vec::new(),
+                            attrs: Default::default(),
+                        },
+                    },
+                    CfState::Pending => Outcome::Value { value: Value::None },
+                };
+                self.emit(EventKind::Callback { target, outcome });
+            }
+            // `_invoke_callbacks` logs a failing callback with
+            // `LOGGER.exception('exception calling callback for %r', self)` on the
+            // `concurrent.futures` logger, which the trace does not record.
+            CfCallback::User(CallbackSpec::Raise { .. }, _) => {}
         }
     }
 
@@ -121,12 +229,7 @@ impl World {
         self.cite(cite!("asyncio.futures.wrap_future.cancel_propagates"));
         let dest = self.new_future(name);
         self.add_done_callback(dest, Callback::CheckCancel(cf));
-        if self.cf_done(cf) {
-            // add_done_callback on a done concurrent future calls it at once.
-            self.cf_call_set_state(cf, dest);
-        } else {
-            self.cfutures[cf.0 as usize].chained.push(dest);
-        }
+        self.cf_add_done_callback(cf, CfCallback::SetState(dest));
         dest
     }
 
@@ -150,39 +253,6 @@ impl World {
             CfState::Result(v) => self.future_set_result(dest, v),
             CfState::Exception(e) => self.future_set_exception(dest, e),
             CfState::Pending => {}
-        }
-    }
-
-    /// The statements shared with asyncio futures (`cancel`, `done`, `cancelled`,
-    /// `set_result`) when their variable holds a concurrent future; None otherwise.
-    pub(crate) fn concurrent_future_stmt(&mut self, st: &Stmt) -> Option<Result<(), ExcId>> {
-        let cf_of = |w: &World, name: &str| match w.vars.get(name) {
-            Some(Obj::CFut(cf)) => Some(*cf),
-            _ => None,
-        };
-        match st {
-            Stmt::Cancel { target, msg: None } => {
-                let cf = cf_of(self, target)?;
-                let r = self.cf_cancel(cf);
-                self.call_event(format!("{target}.cancel()"), &Ok(Value::Bool(r)));
-                Some(Ok(()))
-            }
-            Stmt::Query { target, what } => {
-                let cf = cf_of(self, target)?;
-                let (call, v) = match what {
-                    Query::Done => (format!("{target}.done()"), self.cf_done(cf)),
-                    Query::Cancelled => (format!("{target}.cancelled()"), self.cf_cancelled(cf)),
-                };
-                self.call_event(call, &Ok(Value::Bool(v)));
-                Some(Ok(()))
-            }
-            Stmt::SetResult { future, value } => {
-                let cf = cf_of(self, future)?;
-                let r = self.cf_set_result(cf, value.clone()).map(|_| Value::None);
-                self.call_event(format!("{future}.set_result({value})"), &r);
-                Some(r.map(|_| ()))
-            }
-            _ => None,
         }
     }
 }

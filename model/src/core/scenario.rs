@@ -355,13 +355,14 @@ pub enum Stmt {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         var: Option<String>,
     },
-    /// `target.cancel(msg)`; the returned bool is recorded.
+    /// `target.cancel(msg)`; the returned bool is recorded. The message may be any
+    /// value (`CancelledError(msg)` carries it as is).
     Cancel {
         /// Task or future variable.
         target: String,
         /// Cancel message.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        msg: Option<String>,
+        msg: Option<Value>,
     },
     /// `task.cancelling()`; the count is recorded.
     Cancelling {
@@ -408,6 +409,17 @@ pub enum Stmt {
         /// Value.
         #[serde(default, skip_serializing_if = "is_none_value")]
         value: Value,
+        /// `return var` instead: what the variable holds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `var = value` (a value as JSON writes it; `{"class": C, "args": [...]}` is an
+    /// exception instance, `C(*args)`).
+    Assign {
+        /// Variable.
+        var: String,
+        /// Value.
+        value: Value,
     },
     /// `try`/`except`/`else`/`finally`.
     Try {
@@ -437,6 +449,10 @@ pub enum Stmt {
         /// (`g = asyncio.gather(...); await g`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         future: Option<String>,
+        /// False: only `future = asyncio.gather(...)`, held for later (await, cancel,
+        /// query); needs `future`.
+        #[serde(default = "yes", rename = "await", skip_serializing_if = "is_true")]
+        await_: bool,
     },
     /// `[var =] await asyncio.wait_for(target, timeout)`.
     WaitFor {
@@ -480,6 +496,11 @@ pub enum Stmt {
         /// The Timeout variable.
         cm: String,
     },
+    /// `cm.when()`, recorded (the deadline as a float, or None).
+    When {
+        /// The Timeout variable.
+        cm: String,
+    },
     /// `[var =] await asyncio.shield(target)`.
     Shield {
         /// What to shield.
@@ -487,6 +508,12 @@ pub enum Stmt {
         /// Variable to bind.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         var: Option<String>,
+        /// Variable to bind the outer future to (`s = asyncio.shield(t)`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        future: Option<String>,
+        /// False: only `future = asyncio.shield(...)`, held for later; needs `future`.
+        #[serde(default = "yes", rename = "await", skip_serializing_if = "is_true")]
+        await_: bool,
     },
     /// `async with asyncio.TaskGroup() as var:`.
     TaskGroup {
@@ -703,6 +730,14 @@ pub enum Query {
     Cancelled,
 }
 
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 fn is_none_value(v: &Value) -> bool {
     *v == Value::None
 }
@@ -863,6 +898,21 @@ impl Scenario {
                     ));
                 }
             };
+            if let Stmt::Gather {
+                future: None,
+                await_: false,
+                ..
+            }
+            | Stmt::Shield {
+                future: None,
+                await_: false,
+                ..
+            } = stmt
+            {
+                problems.push(format!(
+                    "{here}: \"await\": false holds the future in a variable: give \"future\""
+                ));
+            }
             match stmt {
                 Stmt::Read { reader, .. }
                 | Stmt::ReadExactly { reader, .. }
@@ -992,5 +1042,36 @@ struct At<'a>(&'a str, usize);
 impl std::fmt::Display for At<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}[{}]", self.0, self.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_error_names_its_place_once_and_the_shapes_allowed() {
+        let e = Scenario::from_json(
+            r#"{"name": "x", "main": [{"op": "set_result", "future": "f", "value": {"y": 1}}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.matches("line 1 column").count(), 1, "{e}");
+        assert!(e.contains("{\"bytes\": ...}"), "{e}");
+    }
+
+    #[test]
+    fn floats_and_spelled_infinities_are_values_and_times() {
+        let s = Scenario::from_json(
+            r#"{"name": "x", "main": [{"op": "sleep", "delay": {"float": "inf"}, "result": 2.5}]}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(&s.main[0], Stmt::Sleep { delay, result: Value::Float(_), .. } if delay.is_infinite())
+        );
+        let e = Scenario::from_json(
+            r#"{"name": "x", "main": [{"op": "sleep", "delay": {"float": "nan"}}]}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("main[0]: a nan time is not supported"), "{e}");
     }
 }

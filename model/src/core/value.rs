@@ -61,6 +61,15 @@ impl fmt::Display for Value {
 }
 
 impl Value {
+    /// A message as bookkeeping lines show it: a string as it is, anything else as its
+    /// repr.
+    pub fn message_text(&self) -> String {
+        match self {
+            Value::Str(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// `type(v).__name__`.
     pub fn type_name(&self) -> String {
         match self {
@@ -86,6 +95,38 @@ impl Value {
 /// The raw bytes of a `{"bytes": ...}` string (chars above U+00FF are not bytes).
 pub fn bytes_of(s: &str) -> Option<Vec<u8>> {
     s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
+}
+
+/// Python's `repr(str)`: single quotes unless the text has `'` and no `"`; backslash,
+/// the quote and control characters escaped (C0, DEL and the C1 range as `\xNN`; other
+/// non-ASCII characters are taken as printable, which holds for the letters scenarios
+/// use).
+pub fn py_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..=0xa0).contains(&(c as u32)) || c as u32 == 0xad => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// Python's `repr(bytes)`: single quotes unless the data has `'` and no `"`.
@@ -372,6 +413,15 @@ mod tests {
         ] {
             assert_eq!(py_float_repr(x), want, "repr({x:?})");
         }
+    }
+
+    #[test]
+    fn str_repr_follows_python() {
+        assert_eq!(py_str_repr("s"), "'s'");
+        assert_eq!(py_str_repr("it's"), "\"it's\"");
+        assert_eq!(py_str_repr("a'b\""), "'a\\'b\"'");
+        assert_eq!(py_str_repr("x\ny\\"), "'x\\ny\\\\'");
+        assert_eq!(py_str_repr("\u{7}é"), "'\\x07é'");
     }
 
     #[test]

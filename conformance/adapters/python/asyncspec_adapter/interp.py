@@ -247,12 +247,13 @@ class Interp:
 
     # ----- recording ----------------------------------------------------------------
 
-    def rec(self, kind, **fields):
+    def rec(self, kind, _loop=False, **fields):
+        """Record an event, in the running task unless `_loop` (the loop's own)."""
         if self.stopped or (self.in_gc and kind not in ("report", "warning")):
             return
         task = None
         try:
-            t = asyncio.current_task()
+            t = None if _loop else asyncio.current_task()
             task = t.get_name() if t is not None else None
         except RuntimeError:
             task = None
@@ -290,15 +291,22 @@ class Interp:
             return self.cls("asyncio." + name)
         raise LookupError(f"unknown exception class {name!r}")
 
-    def var_fut(self, name):
+    def lookup(self, name):
+        """The object a scenario variable holds, whatever it is (statements then do
+        what Python does with it); `main` is the main task unless rebound."""
         if name not in self.vars:
             if name == "main" and self.main_task is not None:
                 return self.main_task
             raise NameError(f"name '{name}' is not defined")
-        kind, obj = self.vars[name]
-        if kind != "fut":
-            raise TypeError(f"{name} is not a task or future")
-        return obj
+        return self.vars[name]
+
+    def blocks_for_ever(self, call):
+        """`cf.result()` / `cf.exception()` on a pending concurrent future from the
+        loop's thread: the program would hang. Record the deadlock and stop (the model
+        ends the run the same way)."""
+        self.rec("limit", _loop=True, what=f"deadlock: {call} blocks the loop's thread on a pending concurrent.futures.Future that nothing can finish")
+        self.stopped = True
+        raise Limit("deadlock")
 
     def coroutine_body(self, name):
         if name == "main":
@@ -337,7 +345,7 @@ class Interp:
     def awaitable(self, target):
         if "coro" in target:
             return self.make_coro(target["coro"])
-        return self.var_fut(target["var"])
+        return self.lookup(target["var"])
 
     @staticmethod
     def label(target):
@@ -364,7 +372,7 @@ class Interp:
             raise
         self.rec("resume", awaited=label, outcome=self.outcome(True, v))
         if var:
-            self.vars[var] = ("value", v)
+            self.vars[var] = v
         return None
 
     def call(self, text, fn):
@@ -402,40 +410,41 @@ class Interp:
             name = st.get("name") or st.get("var")
             t = loop.create_task(self.make_coro(st["coro"]), name=name)
             if st.get("var"):
-                self.vars[st["var"]] = ("fut", t)
+                self.vars[st["var"]] = t
             return None
         if op == "await":
             tgt = st["target"]
             return await self.await_expr(self.label(tgt), st.get("var"), lambda: self.awaitable(tgt))
+        # A method call on a variable: the name is looked up first (NameError, no
+        # event), then the method inside the recorded call (AttributeError recorded).
         if op == "cancel":
-            f = self.var_fut(st["target"])
+            f = self.lookup(st["target"])
             msg = st.get("msg")
             text = f"{st['target']}.cancel({show_value(msg)})" if msg is not None else f"{st['target']}.cancel()"
-            # concurrent.futures.Future.cancel() takes no message.
-            self.call(text, (lambda: f.cancel(msg)) if msg is not None else f.cancel)
+            # concurrent.futures.Future.cancel() takes no message: a TypeError.
+            self.call(text, (lambda: f.cancel(msg)) if msg is not None else (lambda: f.cancel()))
             return None
         if op == "cancelling":
-            t = self.var_fut(st["task"])
-            self.call(f"{st['task']}.cancelling()", t.cancelling)
+            t = self.lookup(st["task"])
+            self.call(f"{st['task']}.cancelling()", lambda: t.cancelling())
             return None
         if op == "uncancel":
-            t = self.var_fut(st["task"])
-            self.call(f"{st['task']}.uncancel()", t.uncancel)
+            t = self.lookup(st["task"])
+            self.call(f"{st['task']}.uncancel()", lambda: t.uncancel())
             return None
         if op == "query":
-            f = self.var_fut(st["target"])
+            f = self.lookup(st["target"])
             what = st["what"]
-            self.call(f"{st['target']}.{what}()", f.done if what == "done" else f.cancelled)
+            self.call(f"{st['target']}.{what}()", lambda: getattr(f, what)())
             return None
-        if op == "result":
-            f = self.var_fut(st["target"])
-            v = self.call(f"{st['target']}.result()", f.result)
-            if st.get("var"):
-                self.vars[st["var"]] = ("value", v)
-            return None
-        if op == "exception":
-            f = self.var_fut(st["target"])
-            self.call(f"{st['target']}.exception()", f.exception)
+        if op in ("result", "exception"):
+            f = self.lookup(st["target"])
+            text = f"{st['target']}.{op}()"
+            if isinstance(f, concurrent.futures.Future) and not f.done():
+                self.blocks_for_ever(text)
+            v = self.call(text, lambda: getattr(f, op)())
+            if op == "result" and st.get("var"):
+                self.vars[st["var"]] = v
             return None
         if op == "raise":
             e = self.cls(st["class"])(*value_from_json(st.get("args", [])))
@@ -450,7 +459,18 @@ class Interp:
             self.rec("raise", exc=exc_view(e))
             raise e
         if op == "return":
+            if st.get("var") is not None:
+                return ("return", self.lookup(st["var"]))
             return ("return", value_from_json(st.get("value")))
+        if op == "assign":
+            v = st["value"]
+            if isinstance(v, dict) and "class" in v:
+                # An exception instance: `C(*args)`.
+                v = self.cls(v["class"])(*value_from_json(v.get("args", [])))
+            else:
+                v = value_from_json(v)
+            self.vars[st["var"]] = v
+            return None
         if op == "try":
             return await self.exec_try(st)
         if op == "gather":
@@ -461,10 +481,14 @@ class Interp:
             def make_gather():
                 g = asyncio.gather(*[self.awaitable(t) for t in items], return_exceptions=rexc)
                 if st.get("future"):
-                    self.vars[st["future"]] = ("fut", g)
+                    self.vars[st["future"]] = g
                     self.fut_names[id(g)] = st["future"]
                 return g
 
+            if st.get("await", True) is False:
+                # `g = asyncio.gather(...)`, held for later.
+                make_gather()
+                return None
             return await self.await_expr(label, st.get("var"), make_gather)
         if op == "wait_for":
             tgt = st["target"]
@@ -479,52 +503,69 @@ class Interp:
                 cm = asyncio.timeout(d)
             async with cm as c:
                 if st.get("var"):
-                    self.vars[st["var"]] = ("timeout", c)
+                    self.vars[st["var"]] = c
                 r = await self.exec_block(st["body"])
             return r
         if op == "reschedule":
-            kind, cm = self.vars.get(st["cm"], (None, None))
-            if kind != "timeout":
-                raise NameError(f"name '{st['cm']}' is not a Timeout")
+            cm = self.lookup(st["cm"])
             d = value_from_json(st.get("delay"))
-            when = loop.time() + d if d is not None else None
             arg = f"loop.time() + {fmt_number(d)}" if d is not None else "None"
-            self.call(f"{st['cm']}.reschedule({arg})", lambda: cm.reschedule(when))
+            # The method is looked up before its argument (loop.time()) is evaluated.
+            self.call(f"{st['cm']}.reschedule({arg})", lambda: cm.reschedule(loop.time() + d if d is not None else None))
             return None
         if op == "expired":
-            kind, cm = self.vars.get(st["cm"], (None, None))
-            if kind != "timeout":
-                raise NameError(f"name '{st['cm']}' is not a Timeout")
-            self.call(f"{st['cm']}.expired()", cm.expired)
+            cm = self.lookup(st["cm"])
+            self.call(f"{st['cm']}.expired()", lambda: cm.expired())
             return None
         if op == "shield":
             tgt = st["target"]
-            return await self.await_expr(f"asyncio.shield({self.label(tgt)})", st.get("var"), lambda: asyncio.shield(self.awaitable(tgt)))
+
+            def make_shield():
+                s = asyncio.shield(self.awaitable(tgt))
+                if st.get("future"):
+                    self.vars[st["future"]] = s
+                    # A shield of a done future is that future: it keeps its name.
+                    self.fut_names.setdefault(id(s), st["future"])
+                return s
+
+            if st.get("await", True) is False:
+                make_shield()
+                return None
+            return await self.await_expr(f"asyncio.shield({self.label(tgt)})", st.get("var"), make_shield)
+        if op == "when":
+            cm = self.lookup(st["cm"])
+            self.call(f"{st['cm']}.when()", lambda: cm.when())
+            return None
         if op == "task_group":
             async with asyncio.TaskGroup() as tg:
-                self.vars[st["var"]] = ("group", tg)
+                self.vars[st["var"]] = tg
                 r = await self.exec_block(st["body"])
             return r
         if op == "group_task":
-            kind, tg = self.vars.get(st["group"], (None, None))
-            if kind != "group":
-                raise NameError(f"name '{st['group']}' is not a TaskGroup")
+            tg = self.lookup(st["group"])
+            text = f"{st['group']}.create_task({st['coro']}())"
+            # `tg.create_task` is looked up before `coro()` is called.
+            try:
+                create_task = tg.create_task
+            except BaseException as e:
+                self.rec("call", call=text, outcome=self.outcome(False, e))
+                raise
             co = self.make_coro(st["coro"])
             if st.get("var"):
                 # 3.11/3.12 rename the task after loop.create_task (_set_task_name);
                 # naming it in the loop hook keeps the model's uniquifying rule.
                 self.desired_names[id(co)] = st["var"]
             try:
-                t = tg.create_task(co)
+                t = create_task(co)
             except BaseException as e:
                 del co
-                self.rec("call", call=f"{st['group']}.create_task({st['coro']}())", outcome=self.outcome(False, e))
+                self.rec("call", call=text, outcome=self.outcome(False, e))
                 raise
             if st.get("var"):
-                self.vars[st["var"]] = ("fut", t)
+                self.vars[st["var"]] = t
             return None
         if op == "wait":
-            futs = [self.var_fut(n) for n in st["items"]]
+            futs = [self.lookup(n) for n in st["items"]]
             futs += [self.make_coro(c) for c in st.get("coros", [])]
             listed = st["items"] + [f"{c}()" for c in st.get("coros", [])]
             to = value_from_json(st.get("timeout"))
@@ -540,7 +581,7 @@ class Interp:
 
             return await self.await_expr(label, None, do_wait)
         if op == "as_completed":
-            futs = [self.var_fut(n) for n in st["items"]]
+            futs = [self.lookup(n) for n in st["items"]]
             to = value_from_json(st.get("timeout"))
             label = f"as_completed([{', '.join(st['items'])}], timeout={fmt_number(to) if to is not None else 'None'})"
             for aw in asyncio.as_completed(futs, timeout=to):
@@ -549,20 +590,20 @@ class Interp:
         if op == "new_future":
             f = loop.create_future()
             self.fut_names[id(f)] = st["var"]
-            self.vars[st["var"]] = ("fut", f)
+            self.vars[st["var"]] = f
             return None
         if op == "set_result":
-            f = self.var_fut(st["future"])
+            f = self.lookup(st["future"])
             v = value_from_json(st.get("value"))
             self.call(f"{st['future']}.set_result({show_value(v)})", lambda: f.set_result(v))
             return None
         if op == "set_exception":
-            f = self.var_fut(st["future"])
+            f = self.lookup(st["future"])
             e = self.cls(st["class"])(*value_from_json(st.get("args", [])))
             self.call(f"{st['future']}.set_exception({show_exc(exc_view(e))})", lambda: f.set_exception(e))
             return None
         if op == "add_done_callback":
-            f = self.var_fut(st["target"])
+            f = self.lookup(st["target"])
             spec = st["callback"]
             target = st["target"]
             if spec["kind"] == "record":
@@ -636,12 +677,13 @@ class Interp:
             self.call(f"{st['reader']}.at_eof()", r.at_eof)
             return None
         if op == "new_concurrent_future":
-            self.vars[st["var"]] = ("fut", concurrent.futures.Future())
+            self.vars[st["var"]] = concurrent.futures.Future()
             return None
         if op == "wrap_future":
-            af = asyncio.wrap_future(self.var_fut(st["cfuture"]))
-            self.fut_names[id(af)] = st["var"]
-            self.vars[st["var"]] = ("fut", af)
+            af = asyncio.wrap_future(self.lookup(st["cfuture"]))
+            # An asyncio future is returned as it is, keeping the name it has.
+            self.fut_names.setdefault(id(af), st["var"])
+            self.vars[st["var"]] = af
             return None
         if op == "set_eager_task_factory":
 
@@ -683,7 +725,7 @@ class Interp:
                     raise
                 self.rec("catch", exc=exc_view(e))
                 if h.get("as"):
-                    self.vars[h["as"]] = ("value", e)
+                    self.vars[h["as"]] = e
                 result = await self.exec_block(h["body"])
             else:
                 if result is None and orelse:

@@ -107,8 +107,10 @@ class DeterministicTask(asyncio.Task):
         return self._asyncspec_seq
 
 
-# Reports name the class ("Task exception was never retrieved"): keep the name.
-DeterministicTask.__name__ = "Task"
+# Messages name the class as the C type does: `'_asyncio.Task' object has no attribute
+# ...` prints tp_name, while "Task exception was never retrieved" prints the part after
+# the last dot (_PyType_Name). Both read as they do for a plain asyncio.Task.
+DeterministicTask.__name__ = "_asyncio.Task"
 DeterministicTask.__qualname__ = "Task"
 
 
