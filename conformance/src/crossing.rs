@@ -138,6 +138,26 @@ fn kinds() -> Vec<Kind> {
             var: "x",
         },
         Kind {
+            name: "handle",
+            setup: || {
+                vec![
+                    json!({"op": "call_soon", "var": "x", "callback": [{"op": "mark", "label": "callback"}]}),
+                ]
+            },
+            wrap: None,
+            var: "x",
+        },
+        Kind {
+            name: "timer_handle",
+            setup: || {
+                vec![
+                    json!({"op": "call_later", "delay": 0.25, "var": "x", "callback": [{"op": "mark", "label": "callback"}]}),
+                ]
+            },
+            wrap: None,
+            var: "x",
+        },
+        Kind {
             name: "timeout",
             setup: none,
             wrap: Some(|st| json!({"op": "timeout", "delay": 5, "var": "x", "body": [st]})),

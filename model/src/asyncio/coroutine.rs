@@ -607,7 +607,7 @@ impl World {
                     pending: Pending::Raise(_)
                 }
         ) {
-            if let Some(stack) = self.current.and_then(|t| self.handling.get_mut(&t)) {
+            if let Some(stack) = self.handling.get_mut(&self.current) {
                 stack.pop();
             }
         }
@@ -655,9 +655,7 @@ impl World {
                                 self.vars
                                     .insert(name.clone(), Obj::Value(Value::Exc(self.exc_view(e))));
                             }
-                            if let Some(t) = self.current {
-                                self.handling.entry(t).or_default().push(e);
-                            }
+                            self.handling.entry(self.current).or_default().push(e);
                             uf.blocks.push(BlockState {
                                 stmts: h.body.clone(),
                                 pc: 0,
@@ -748,8 +746,8 @@ impl World {
         if matches!(pending, Pending::Raise(e) if self.exc_is(e, "asyncio.CancelledError")) {
             self.cite(cite!("asyncio.cancellation.finally.runs_on_cancel"));
         }
-        if let (Pending::Raise(e), Some(t)) = (&pending, self.current) {
-            self.handling.entry(t).or_default().push(*e);
+        if let Pending::Raise(e) = &pending {
+            self.handling.entry(self.current).or_default().push(*e);
         }
         uf.blocks.push(BlockState {
             stmts: body,
@@ -860,7 +858,15 @@ impl World {
                         )),
                         None => Ok(Value::Bool(self.cf_cancel(cf))),
                     },
-                    _ => unreachable!("has_method admits futures only"),
+                    Obj::Handle(h) => match msg {
+                        // A handle's cancel() takes no message; each loop words it so.
+                        Some(_) => {
+                            let text = self.handle_cancel_arity_message(h);
+                            Err(self.new_exc("TypeError", vec![Value::Str(text)]))
+                        }
+                        None => Ok(self.handle_cancel(h)),
+                    },
+                    _ => unreachable!("has_method admits futures and handles only"),
                 };
                 self.call_event(call, &r);
                 match r {
@@ -899,6 +905,11 @@ impl World {
                             Query::Done => self.cf_done(cf),
                             Query::Cancelled => self.cf_cancelled(cf),
                         };
+                        self.call_event(call, &Ok(Value::Bool(v)));
+                        return Exec::Next;
+                    }
+                    Obj::Handle(h) => {
+                        let v = self.handle_cancelled(h);
                         self.call_event(call, &Ok(Value::Bool(v)));
                         return Exec::Next;
                     }
@@ -993,8 +1004,8 @@ impl World {
             }
             Stmt::Reraise => {
                 let own = self
-                    .current
-                    .and_then(|t| self.handling.get(&t))
+                    .handling
+                    .get(&self.current)
                     .and_then(|s| s.last().copied());
                 // With none of its own, a coroutine sees the thread's: asyncio.run's
                 // `with Runner()` is handling run()'s exception while it shuts down.
@@ -1159,13 +1170,16 @@ impl World {
             }
             Stmt::When { cm } => {
                 let call = format!("{cm}.when()");
-                let Obj::Timeout(id) = method_or_raise!(cm, Method::When, call.clone()) else {
-                    unreachable!("has_method admits Timeout only")
+                let when = match method_or_raise!(cm, Method::When, call.clone()) {
+                    Obj::Timeout(id) => {
+                        self.cite(cite!("asyncio.timeouts.when.returns_deadline"));
+                        self.timeouts[id.0 as usize].when.map_or(Value::None, |w| {
+                            Value::Float(crate::core::value::PyFloat(w))
+                        })
+                    }
+                    Obj::Handle(h) => self.handle_when(h),
+                    _ => unreachable!("has_method admits Timeout and timer handles only"),
                 };
-                let when = self.timeouts[id.0 as usize].when.map_or(Value::None, |w| {
-                    Value::Float(crate::core::value::PyFloat(w))
-                });
-                self.cite(cite!("asyncio.timeouts.when.returns_deadline"));
                 self.call_event(call, &Ok(when));
                 Exec::Next
             }
@@ -1543,6 +1557,21 @@ impl World {
             Stmt::AtEof { reader } => {
                 let v = self.at_eof(reader);
                 self.call_event(format!("{reader}.at_eof()"), &Ok(Value::Bool(v)));
+                Exec::Next
+            }
+            Stmt::CallSoon { callback, var }
+            | Stmt::CallLater { callback, var, .. }
+            | Stmt::CallAt { callback, var, .. } => {
+                use crate::asyncio::handles::Schedule;
+                let when = match &stmts[index] {
+                    Stmt::CallLater { delay, .. } => Schedule::Later(*delay),
+                    Stmt::CallAt { at, .. } => Schedule::At(*at),
+                    _ => Schedule::Soon,
+                };
+                let h = self.schedule_callback(when, callback.clone());
+                if let Some(v) = var {
+                    self.vars.insert(v.clone(), Obj::Handle(h));
+                }
                 Exec::Next
             }
             Stmt::NewConcurrentFuture { var } => {

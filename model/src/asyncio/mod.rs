@@ -7,6 +7,7 @@ pub mod cancellation;
 pub mod composition;
 pub mod coroutine;
 pub mod future;
+pub mod handles;
 pub mod objects;
 pub mod reporting;
 pub mod runners;

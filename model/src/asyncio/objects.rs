@@ -101,6 +101,33 @@ impl World {
             Obj::Timeout(_) => "Timeout".into(),
             Obj::Group(_) => "TaskGroup".into(),
             Obj::Value(v) => v.type_name(),
+            Obj::Handle(h) => self.handle_type_name(*h),
+        }
+    }
+
+    /// Cite the native loop's own handle classes, where the program meets them.
+    pub(crate) fn cite_handle_classes(&mut self) {
+        use crate::core::profile::EventLoop;
+        match self.profile.event_loop {
+            EventLoop::Asyncio => {}
+            EventLoop::Uvloop => self.cite(cite!("uvloop.loop.handles.cython_classes")),
+            EventLoop::Rloop => self.cite(cite!("rloop.loop.handles.rust_classes")),
+        }
+    }
+
+    /// A loop handle's type, which each loop makes its own (asyncio's are Python
+    /// classes in `asyncio.events`, uvloop's Cython classes in `uvloop.loop`, rloop's
+    /// Rust classes in `rloop._rloop`, a callback of no arguments being `CBHandle0`).
+    fn handle_type_name(&self, h: crate::asyncio::world::TimerId) -> String {
+        use crate::core::profile::EventLoop;
+        let timer = self.timers[h.0 as usize].scheduled_at_creation;
+        match (self.profile.event_loop, timer) {
+            (EventLoop::Asyncio, false) => "Handle".into(),
+            (EventLoop::Asyncio, true) => "TimerHandle".into(),
+            (EventLoop::Uvloop, false) => "uvloop.loop.Handle".into(),
+            (EventLoop::Uvloop, true) => "uvloop.loop.TimerHandle".into(),
+            (EventLoop::Rloop, false) => "rloop._rloop.CBHandle0".into(),
+            (EventLoop::Rloop, true) => "rloop._rloop.TimerHandle".into(),
         }
     }
 
@@ -128,6 +155,19 @@ impl World {
             Obj::Timeout(_) => matches!(m, Reschedule | Expired | When),
             Obj::Group(_) => m == CreateTask,
             Obj::Value(_) => false,
+            // `cancel()` everywhere; `cancelled()` and `when()` on timer handles (and
+            // `cancelled()` on asyncio's and uvloop's plain handles too).
+            Obj::Handle(h) => {
+                let timer = self.timers[h.0 as usize].scheduled_at_creation;
+                match m {
+                    Cancel => true,
+                    Cancelled => {
+                        timer || self.profile.event_loop != crate::core::profile::EventLoop::Rloop
+                    }
+                    When => timer,
+                    _ => false,
+                }
+            }
         }
     }
 
@@ -144,18 +184,23 @@ impl World {
 
     /// `AttributeError("'T' object has no attribute 'attr'")`.
     pub fn attribute_error(&mut self, obj: &Obj, attr: &str) -> ExcId {
+        if let Obj::Handle(_) = obj {
+            self.cite_handle_classes();
+        }
         let message = format!("'{}' object has no attribute '{attr}'", self.type_name(obj));
         self.new_exc("AttributeError", vec![Value::Str(message)])
     }
 
-    /// `await obj` on something without `__await__`.
+    /// `await obj` on something without `__await__` (ceval prints the whole `tp_name`).
     pub fn not_awaitable(&mut self, obj: &Obj) -> ExcId {
-        let short = self.type_name(obj);
-        let short = short.rsplit('.').next().unwrap_or(&short).to_string();
+        if let Obj::Handle(_) = obj {
+            self.cite_handle_classes();
+        }
+        let type_name = self.type_name(obj);
         self.new_exc(
             "TypeError",
             vec![Value::Str(format!(
-                "object {short} can't be used in 'await' expression"
+                "object {type_name} can't be used in 'await' expression"
             ))],
         )
     }

@@ -85,7 +85,6 @@ fn isolate<T>(f: impl FnOnce() -> T) -> Result<T, RunError> {
     })
 }
 
-
 impl World {
     /// The scenario's prelude: statements before `asyncio.run`, no loop running.
     fn run_prelude(&mut self) {

@@ -125,6 +125,8 @@ pub enum TimerAction {
     ConnectionLost(String, Option<ExcId>),
     /// The socket transport's registered reader, `_read_ready` (socket delivery).
     ReadReady(String),
+    /// A scenario's callback (`call_soon` / `call_later` / `call_at`).
+    Callback(crate::core::scenario::Block),
 }
 
 /// A timer handle: `TimerHandle(when, callback)`.
@@ -138,6 +140,8 @@ pub struct Timer {
     pub cancelled: bool,
     /// It is in the heap (`_scheduled`).
     pub scheduled: bool,
+    /// Made by `call_at` / `call_later` (a `TimerHandle`), not `call_soon` (a `Handle`).
+    pub scheduled_at_creation: bool,
 }
 
 /// A task's own state beyond its future.
@@ -310,6 +314,8 @@ pub enum Obj {
     Value(Value),
     /// A `concurrent.futures.Future`.
     CFut(crate::concurrent::future::CFutId),
+    /// A loop handle (`Handle` from `call_soon`, `TimerHandle` from `call_later`).
+    Handle(TimerId),
 }
 
 /// How `run_forever` ended early: a BaseException escaped a callback.
@@ -381,10 +387,11 @@ pub struct World {
     pub tasks_created: u32,
     /// How many tasks were given each name.
     pub task_names: BTreeMap<String, u32>,
-    /// Per task, the exceptions its `except` bodies are handling, innermost last: a
+    /// Per task (None: a callback run by the loop), the exceptions its `except` bodies
+    /// are handling, innermost last: a
     /// bare `raise` re-raises the last one, even from a coroutine awaited inside the
     /// handler (Python's exception state follows the await chain, not the frame).
-    pub handling: BTreeMap<FutId, Vec<ExcId>>,
+    pub handling: BTreeMap<Option<FutId>, Vec<ExcId>>,
     /// The exception `Runner.run` raised, while `Runner.__exit__` shuts the loop down:
     /// the thread is handling it, so a bare `raise` in a task with no handled exception
     /// of its own re-raises it.
@@ -732,6 +739,7 @@ impl World {
             action,
             cancelled: false,
             scheduled: true,
+            scheduled_at_creation: true,
         });
         let id = TimerId(self.timers.len() as u32 - 1);
         let mut heap = std::mem::take(&mut self.scheduled);
@@ -767,6 +775,7 @@ impl World {
             action,
             cancelled: false,
             scheduled: false,
+            scheduled_at_creation: false,
         });
         TimerId(self.timers.len() as u32 - 1)
     }
@@ -1072,6 +1081,7 @@ impl World {
                 self.call_connection_lost(&stream, exc);
                 Ok(())
             }
+            TimerAction::Callback(block) => self.run_user_callback(block),
             TimerAction::ReadReady(stream) => {
                 if self.profile.event_loop == EventLoop::Rloop {
                     self.rloop_read_ready(&stream);

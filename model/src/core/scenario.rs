@@ -685,6 +685,39 @@ pub enum Stmt {
         /// The file's bytes (Latin-1 chars).
         data: String,
     },
+    /// `[var =] loop.call_soon(callback)`: the callback is a function of synchronous
+    /// statements the loop runs as a handle (no task: nothing in it may await; what it
+    /// raises goes to the exception handler, KeyboardInterrupt and SystemExit out of
+    /// the loop).
+    CallSoon {
+        /// The callback's statements.
+        callback: Block,
+        /// Variable for the `Handle`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `[var =] loop.call_later(delay, callback)`.
+    CallLater {
+        /// Seconds.
+        #[serde(with = "crate::core::value::number")]
+        delay: f64,
+        /// The callback's statements.
+        callback: Block,
+        /// Variable for the `TimerHandle`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `[var =] loop.call_at(at, callback)` (absolute loop time).
+    CallAt {
+        /// Loop time.
+        #[serde(with = "crate::core::value::number")]
+        at: f64,
+        /// The callback's statements.
+        callback: Block,
+        /// Variable for the `TimerHandle`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
     /// `var = concurrent.futures.Future()`.
     NewConcurrentFuture {
         /// Variable.
@@ -746,6 +779,43 @@ fn is_empty_block(b: &Option<Block>) -> bool {
     b.as_ref().is_none_or(|b| b.is_empty())
 }
 
+impl Stmt {
+    /// Does running it suspend (an await, an `async with`, or one inside a `try`)?
+    pub fn awaits(&self) -> bool {
+        match self {
+            Stmt::Sleep { .. }
+            | Stmt::Checkpoint
+            | Stmt::Await { .. }
+            | Stmt::WaitFor { .. }
+            | Stmt::Timeout { .. }
+            | Stmt::TaskGroup { .. }
+            | Stmt::Wait { .. }
+            | Stmt::AsCompleted { .. }
+            | Stmt::Read { .. }
+            | Stmt::ReadExactly { .. }
+            | Stmt::ReadUntil { .. }
+            | Stmt::ReadLine { .. }
+            | Stmt::Drain { .. }
+            | Stmt::WaitClosed { .. }
+            | Stmt::Sendfile { .. }
+            | Stmt::BadYield => true,
+            Stmt::Gather { await_, .. } | Stmt::Shield { await_, .. } => *await_,
+            Stmt::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => {
+                body.iter().any(Stmt::awaits)
+                    || handlers.iter().any(|h| h.body.iter().any(Stmt::awaits))
+                    || orelse.iter().flat_map(|b| b.iter()).any(Stmt::awaits)
+                    || finally.iter().flat_map(|b| b.iter()).any(Stmt::awaits)
+            }
+            _ => false,
+        }
+    }
+}
+
 impl Scenario {
     /// Parse and validate a scenario from JSON text. Errors say where (`line:column`).
     pub fn from_json(text: &str) -> Result<Scenario, String> {
@@ -781,6 +851,9 @@ impl Scenario {
                                 + finally.as_ref().map_or(0, |b| count(b))
                         }
                         Stmt::Timeout { body, .. } | Stmt::TaskGroup { body, .. } => count(body),
+                        Stmt::CallSoon { callback, .. }
+                        | Stmt::CallLater { callback, .. }
+                        | Stmt::CallAt { callback, .. } => count(callback),
                         _ => 0,
                     }
                 })
@@ -1021,6 +1094,20 @@ impl Scenario {
                 }
                 Stmt::TaskGroup { body, .. } => {
                     self.validate_block(&format!("{here}.task_group"), body, h, problems)
+                }
+                Stmt::CallSoon { callback, .. }
+                | Stmt::CallLater { callback, .. }
+                | Stmt::CallAt { callback, .. } => {
+                    if let Stmt::CallLater { delay: t, .. } | Stmt::CallAt { at: t, .. } = stmt {
+                        time_ok(Some(*t), problems);
+                    }
+                    let at = format!("{here}.callback");
+                    if let Some(k) = callback.iter().position(Stmt::awaits) {
+                        problems.push(format!(
+                            "{at}[{k}]: a callback runs outside any task and cannot await"
+                        ));
+                    }
+                    self.validate_block(&at, callback, h, problems)
                 }
                 _ => {}
             }

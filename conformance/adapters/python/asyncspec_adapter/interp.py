@@ -676,6 +676,29 @@ class Interp:
             r = self.readers[st["reader"]]
             self.call(f"{st['reader']}.at_eof()", r.at_eof)
             return None
+        if op in ("call_soon", "call_later", "call_at"):
+            body = st["callback"]
+
+            def callback():
+                # Synchronous statements (the scenario may not await here): their
+                # coroutine finishes at its first send.
+                co = self.exec_block(body)
+                try:
+                    co.send(None)
+                except StopIteration:
+                    return
+                co.close()
+                raise AdapterFault("a callback's statements suspended")
+
+            if op == "call_soon":
+                h = loop.call_soon(callback)
+            elif op == "call_later":
+                h = loop.call_later(value_from_json(st["delay"]), callback)
+            else:
+                h = loop.call_at(value_from_json(st["at"]), callback)
+            if st.get("var"):
+                self.vars[st["var"]] = h
+            return None
         if op == "new_concurrent_future":
             self.vars[st["var"]] = concurrent.futures.Future()
             return None
