@@ -68,6 +68,8 @@ fn model_and_cpython_agree_on_every_pair() {
         "wrapped_future",
         "pending_concurrent_future",
         "done_concurrent_future",
+        "handle",
+        "timer_handle",
         "timeout",
         "task_group",
         "main_task",
