@@ -85,7 +85,7 @@ fn leaf(owner: Option<usize>) -> BoxedStrategy<Stmt> {
             }),
         1 => pick(TASK_VARS).prop_map(|task| Stmt::Cancelling { task }),
         1 => pick(TASK_VARS).prop_map(|task| Stmt::Uncancel { task }),
-        2 => pick(RAISED).prop_map(|class| Stmt::Raise { class, args: vec![Value::Str("x".into())] }),
+        2 => pick(RAISED).prop_map(|class| Stmt::Raise { class, args: vec![Value::Str("x".into())], var: None, cause: None }),
         1 => Just(Stmt::Reraise),
         1 => (0i64..3).prop_map(|v| Stmt::Return { value: Value::Int(v), var: None }),
         2 => (prop::collection::vec(target(owner), 1..3), any::<bool>())

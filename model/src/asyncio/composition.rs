@@ -169,12 +169,10 @@ impl World {
                             .cancel_message
                             .clone()
                             .unwrap_or_else(|| Value::Str(String::new()));
-                        Value::Exc(crate::core::exception::ExcView {
-                            class: "asyncio.CancelledError".into(),
-                            args: vec![msg],
-                            group: Vec::new(),
-                            attrs: Default::default(),
-                        })
+                        Value::Exc(crate::core::exception::ExcView::plain(
+                            "asyncio.CancelledError",
+                            vec![msg],
+                        ))
                     }
                     FutState::Exception(e) => {
                         self.fut_mut(*child).log_traceback = false;

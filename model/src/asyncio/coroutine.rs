@@ -377,7 +377,11 @@ impl World {
                 }
                 match self.future_result(fut) {
                     Ok(v) => FrameOut::Return(v),
-                    Err(e) => FrameOut::Raise(e),
+                    Err(e) => {
+                        // `raise self._exception` (or a fresh CancelledError).
+                        self.chain_raised(e);
+                        FrameOut::Raise(e)
+                    }
                 }
             }
         }
@@ -481,6 +485,10 @@ impl World {
     }
 
     pub(crate) fn call_event(&mut self, call: String, r: &Result<Value, ExcId>) {
+        // A call that raised raised there: its exception is chained before it is shown.
+        if let Err(e) = r {
+            self.chain_raised(*e);
+        }
         let outcome = self.outcome_of(r);
         self.emit(EventKind::Call { call, outcome });
     }
@@ -520,6 +528,14 @@ impl World {
                         }
                         match self.exec_stmt(uf, &stmts, index) {
                             Exec::Next => Signal::Normal,
+                            // Every statement that raises is a raise point, but a bare
+                            // `raise`, which re-raises without chaining.
+                            Exec::Signal(Signal::Raising(e))
+                                if !matches!(stmts[index], Stmt::Reraise) =>
+                            {
+                                self.chain_raised(e);
+                                Signal::Raising(e)
+                            }
                             Exec::Signal(s) => s,
                             Exec::Await(out) => return out,
                             // The loop stops at the next handle.
@@ -652,8 +668,7 @@ impl World {
                             self.cite(cite!("asyncio.tasks.coroutine.except_catches_awaited"));
                             self.emit(EventKind::Catch { exc });
                             if let Some(name) = &h.name {
-                                self.vars
-                                    .insert(name.clone(), Obj::Value(Value::Exc(self.exc_view(e))));
+                                self.vars.insert(name.clone(), Obj::Exc(e));
                             }
                             self.handling.entry(self.current).or_default().push(e);
                             uf.blocks.push(BlockState {
@@ -991,15 +1006,62 @@ impl World {
                     Err(e) => Exec::Signal(Signal::Raising(e)),
                 }
             }
-            Stmt::Raise { class, args } => {
+            Stmt::Raise {
+                class,
+                args,
+                var,
+                cause,
+            } => {
                 // `raise Class(*args)`: a constructor that fails raises its TypeError
-                // before the raise statement runs.
-                let e = match self.call_exc_class(class, args) {
-                    Ok(e) => e,
-                    Err(type_error) => return Exec::Signal(Signal::Raising(type_error)),
+                // before the raise statement runs; `raise var` raises that object.
+                let e = match var {
+                    Some(v) => match self.lookup(v) {
+                        Ok(Obj::Exc(e)) => e,
+                        Ok(_) => {
+                            return Exec::raising(self.new_exc(
+                                "TypeError",
+                                vec![Value::Str(
+                                    "exceptions must derive from BaseException".into(),
+                                )],
+                            ))
+                        }
+                        Err(e) => return Exec::raising(e),
+                    },
+                    None => match self.call_exc_class(class, args) {
+                        Ok(e) => e,
+                        Err(type_error) => return Exec::raising(type_error),
+                    },
+                };
+                // `from ...` is evaluated next; the raise then sets the cause.
+                let cause = match cause {
+                    None => None,
+                    Some(crate::core::scenario::RaiseFrom::None(_)) => Some(None),
+                    Some(crate::core::scenario::RaiseFrom::Var { var }) => match self.lookup(var) {
+                        Ok(Obj::Exc(c)) => Some(Some(c)),
+                        Ok(Obj::Value(Value::None)) => Some(None),
+                        Ok(_) => {
+                            return Exec::raising(self.new_exc(
+                                "TypeError",
+                                vec![Value::Str(
+                                    "exception causes must derive from BaseException".into(),
+                                )],
+                            ))
+                        }
+                        Err(e) => return Exec::raising(e),
+                    },
+                    Some(crate::core::scenario::RaiseFrom::New { class, args }) => {
+                        match self.call_exc_class(class, args) {
+                            Ok(c) => Some(Some(c)),
+                            Err(type_error) => return Exec::raising(type_error),
+                        }
+                    }
                 };
                 let exc = self.exc_view(e);
                 self.emit(EventKind::Raise { exc });
+                if let Some(c) = cause {
+                    self.cite(cite!("exceptions.chaining.raise_from_sets_cause"));
+                    self.set_cause(e, c);
+                }
                 Exec::Signal(Signal::Raising(e))
             }
             Stmt::Reraise => {
@@ -1041,6 +1103,7 @@ impl World {
             Stmt::Return { value, var: None } => Exec::Signal(Signal::Returning(value.clone())),
             Stmt::Return { var: Some(v), .. } => match self.lookup(v) {
                 Ok(Obj::Value(value)) => Exec::Signal(Signal::Returning(value)),
+                Ok(Obj::Exc(e)) => Exec::Signal(Signal::Returning(Value::Exc(self.exc_view(e)))),
                 Ok(_) => self.not_modelled("returning a future, task or other object as a value"),
                 Err(e) => Exec::raising(e),
             },
@@ -1048,7 +1111,10 @@ impl World {
                 let value = match value {
                     // `C(*args)`: built as a raise builds it.
                     Value::Exc(view) => match self.call_exc_class(&view.class, &view.args) {
-                        Ok(e) => Value::Exc(self.exc_view(e)),
+                        Ok(e) => {
+                            self.vars.insert(var.clone(), Obj::Exc(e));
+                            return Exec::Next;
+                        }
                         Err(type_error) => return Exec::raising(type_error),
                     },
                     other => other.clone(),
@@ -1280,6 +1346,7 @@ impl World {
                 // 3.11-3.13, at the end of the `except` that catches it); the oracle lets
                 // never-awaited warnings float, so the model emits them here.
                 let fail = |w: &mut World, e: ExcId| {
+                    w.chain_raised(e);
                     let outcome = w.outcome_of(&Err(e));
                     w.emit(EventKind::Resume {
                         awaited: label.clone(),
@@ -1705,6 +1772,7 @@ impl World {
     /// An await whose operand cannot be awaited: the await expression raises, and the
     /// resume is recorded with the error.
     fn await_failed(&mut self, label: String, e: ExcId) -> Exec {
+        self.chain_raised(e);
         let outcome = self.outcome_of(&Err(e));
         self.emit(EventKind::Resume {
             awaited: label,

@@ -241,8 +241,11 @@ impl World {
                 self.cite(cite!(
                     "asyncio.futures.set_exception.stop_iteration_wrapped"
                 ));
+                // The C future: `PyException_SetCause(err, exc)` (which also sets
+                // __suppress_context__) and `PyException_SetContext(err, exc)`.
                 let wrapped = self.new_exc("RuntimeError", vec![Value::Str(message.into())]);
-                self.excs[wrapped.0 as usize].cause = Some(exc);
+                self.set_cause(wrapped, Some(exc));
+                self.excs[wrapped.0 as usize].context = Some(exc);
                 exc = wrapped;
             }
         } else if is_stop_iteration {
@@ -278,12 +281,10 @@ impl World {
                         }
                     }
                     FutState::Cancelled => Outcome::Raised {
-                        exc: crate::core::exception::ExcView {
-                            class: "asyncio.CancelledError".into(),
-                            args: Vec::new(),
-                            group: Vec::new(),
-                            attrs: Default::default(),
-                        },
+                        exc: crate::core::exception::ExcView::plain(
+                            "asyncio.CancelledError",
+                            Vec::new(),
+                        ),
                     },
                     FutState::Pending => Outcome::Value { value: Value::None },
                 };

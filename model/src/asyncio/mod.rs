@@ -4,6 +4,7 @@
 //! the scenario's statements).
 
 pub mod cancellation;
+pub mod chaining;
 pub mod composition;
 pub mod coroutine;
 pub mod future;

@@ -102,6 +102,10 @@ impl World {
             Obj::Group(_) => "TaskGroup".into(),
             Obj::Value(v) => v.type_name(),
             Obj::Handle(h) => self.handle_type_name(*h),
+            Obj::Exc(e) => {
+                let class = &self.excs[e.0 as usize].class;
+                class.rsplit('.').next().unwrap_or(class).to_string()
+            }
         }
     }
 
@@ -154,7 +158,7 @@ impl World {
             ),
             Obj::Timeout(_) => matches!(m, Reschedule | Expired | When),
             Obj::Group(_) => m == CreateTask,
-            Obj::Value(_) => false,
+            Obj::Value(_) | Obj::Exc(_) => false,
             // `cancel()` everywhere; `cancelled()` and `when()` on timer handles (and
             // `cancelled()` on asyncio's and uvloop's plain handles too).
             Obj::Handle(h) => {
@@ -244,6 +248,7 @@ impl World {
         match obj {
             Obj::Value(Value::Str(s)) => py_str_repr(s),
             Obj::Value(v) => v.to_string(),
+            Obj::Exc(e) => self.exc_view(*e).to_string(),
             other => format!("<{}>", self.type_name(other)),
         }
     }

@@ -197,7 +197,10 @@ impl World {
             Err(e) if self.exc_is(e, "asyncio.CancelledError") && self.interrupt_count > 0 => {
                 if self.task_uncancel(main) == 0 {
                     self.cite(cite!("asyncio.runners.keyboard_interrupt.reraised"));
-                    return Err(self.new_exc("KeyboardInterrupt", Vec::new()));
+                    // Raised in `except exceptions.CancelledError:`.
+                    let ki = self.new_exc("KeyboardInterrupt", Vec::new());
+                    self.chain_onto(ki, Some(e));
+                    return Err(ki);
                 }
                 Err(e)
             }

@@ -403,6 +403,12 @@ impl World {
             "asyncio.SendfileNotAvailableError",
             vec![Value::Str("not a regular file".into())],
         );
+        // `except (AttributeError, io.UnsupportedOperation) as err: raise
+        // SendfileNotAvailableError(...)`: BytesIO.fileno() raised UnsupportedOperation.
+        let unsupported =
+            self.new_exc("io.UnsupportedOperation", vec![Value::Str("fileno".into())]);
+        self.chain_raised(unsupported);
+        self.chain_onto(e, Some(unsupported));
         if was_reading {
             self.transport_resume_reading(name);
         }

@@ -495,7 +495,12 @@ impl World {
                     buf.clear();
                 }
                 self.maybe_resume_transport(name);
-                Step::Raise(self.new_exc("ValueError", message.into_iter().collect()))
+                // `except LimitOverrunError as e: ... raise ValueError(e.args[0])`: the
+                // overrun was raised (chained) inside readuntil and is handled here.
+                self.chain_raised(e);
+                let ve = self.new_exc("ValueError", message.into_iter().collect());
+                self.chain_onto(ve, Some(e));
+                Step::Raise(ve)
             }
             other => other,
         }

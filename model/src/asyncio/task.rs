@@ -155,6 +155,10 @@ impl World {
             Some(e) => Input::Throw(e),
         };
         self.task_mut(t).started = true;
+        if let Input::Throw(e) = input {
+            // `coro.throw(exc)` raises it in the innermost frame.
+            self.chain_raised(e);
+        }
         let mut frames = std::mem::take(&mut self.task_mut(t).frames);
         let out = self.run_coroutine(&mut frames, input);
         self.task_mut(t).frames = frames;
@@ -279,7 +283,20 @@ impl World {
             let Some(top) = frames.last_mut() else {
                 return CoroOut::Return(Value::None);
             };
-            match self.resume_frame(top, input, depth == 1) {
+            // A library coroutine that raises an exception it made during this resume
+            // raises it here (the statements chain their own raises).
+            let fresh_from = self.excs.len();
+            let library = !matches!(top, Frame::User(_));
+            let out = self.resume_frame(top, input, depth == 1);
+            if let FrameOut::Raise(e) = out {
+                if library
+                    && e.0 as usize >= fresh_from
+                    && self.excs[e.0 as usize].context.is_none()
+                {
+                    self.chain_raised(e);
+                }
+            }
+            match out {
                 FrameOut::Yield(f) => return CoroOut::Yield(f),
                 FrameOut::YieldBare => return CoroOut::YieldBare,
                 FrameOut::YieldBad(v) => return CoroOut::YieldBad(v),

@@ -214,8 +214,11 @@ impl World {
             return FrameOut::Push(Frame::AwaitFuture { fut: f });
         }
         self.cite(cite!("asyncio.taskgroups.exit.awaits_all"));
+        // __aexit__ raises while the block's exception (if any) is being handled.
+        let in_flight = exc.or_else(|| self.handled_exception());
         if let Some(base) = self.group(tg).base_error {
             self.cite(cite!("asyncio.taskgroups.exit.keyboard_interrupt_reraised"));
+            self.chain_onto(base, in_flight);
             return FrameOut::Raise(base);
         }
         if self.profile.task_group_uncancel_after_wait()
@@ -230,6 +233,7 @@ impl World {
         }
         if let Some(p) = *propagate {
             if self.group(tg).errors.is_empty() {
+                self.chain_onto(p, in_flight);
                 return FrameOut::Raise(p);
             }
         }
@@ -271,6 +275,9 @@ impl World {
             vec![Value::Str("unhandled errors in a TaskGroup".into())],
         );
         self.excs[group.0 as usize].group = errors;
+        // `raise me from None`.
+        self.set_cause(group, None);
+        self.chain_onto(group, in_flight);
         FrameOut::Raise(group)
     }
 }

@@ -96,6 +96,27 @@ impl World {
         c.handler = None;
     }
 
+    /// `Timeout._insert_timeout_error(exc_val)` (3.13): walk the context chain; before the
+    /// first CancelledError in it put a `TimeoutError` whose cause and context are that
+    /// CancelledError (assigning `__cause__` also sets `__suppress_context__`).
+    fn insert_timeout_error(&mut self, e: ExcId) {
+        self.cite(cite!("asyncio.timeouts.timeout.inserts_timeout_error_3_13"));
+        let mut at = e;
+        for _ in 0..(1 << 12) {
+            let Some(context) = self.excs[at.0 as usize].context else {
+                return;
+            };
+            if self.exc_is(context, "asyncio.CancelledError") {
+                let te = self.new_exc("TimeoutError", Vec::new());
+                self.excs[te.0 as usize].context = Some(context);
+                self.set_cause(te, Some(context));
+                self.excs[at.0 as usize].context = Some(te);
+                return;
+            }
+            at = context;
+        }
+    }
+
     /// `Timeout.__aexit__`: `Err(e)` raises `e` instead of what the block raised.
     pub fn timeout_exit(&mut self, cm: CmId, exc: Option<ExcId>) -> Result<(), ExcId> {
         if let Some(h) = self.timeouts[cm.0 as usize].handler.take() {
@@ -122,9 +143,23 @@ impl World {
                         "asyncio.timeouts.timeout.expiry_raises_timeout_error"
                     ));
                     self.cite(cite!("asyncio.timeouts.timeout.caught_only_outside"));
+                    // `raise TimeoutError from exc_val`, in __aexit__ while exc_val is
+                    // being handled: its cause and its context.
                     let te = self.new_exc("TimeoutError", Vec::new());
-                    self.excs[te.0 as usize].cause = exc;
+                    self.set_cause(te, exc);
+                    self.chain_onto(te, exc);
                     return Err(te);
+                }
+                if remaining <= entry_count && self.profile.timeout_inserts_timeout_error() {
+                    if let Some(e) = exc {
+                        self.insert_timeout_error(e);
+                        let members = self.excs[e.0 as usize].group.clone();
+                        if self.exc_is(e, "ExceptionGroup") {
+                            for m in members {
+                                self.insert_timeout_error(m);
+                            }
+                        }
+                    }
                 }
                 if exc.is_none() {
                     // The block swallowed the cancellation the deadline sent.
@@ -351,8 +386,10 @@ impl World {
                     "asyncio.timeouts.wait_for.timeout_cancels_and_raises"
                 ));
                 self.cite(cite!("asyncio.timeouts.wait_for.waits_for_cancellation"));
+                // `except CancelledError as exc: raise TimeoutError() from exc`.
                 let te = self.new_exc("TimeoutError", Vec::new());
-                self.excs[te.0 as usize].cause = Some(e);
+                self.set_cause(te, Some(e));
+                self.chain_onto(te, Some(e));
                 FrameOut::Raise(te)
             }
             Err(e) => {

@@ -316,6 +316,9 @@ pub enum Obj {
     CFut(crate::concurrent::future::CFutId),
     /// A loop handle (`Handle` from `call_soon`, `TimerHandle` from `call_later`).
     Handle(TimerId),
+    /// An exception object (`except E as e`, or assigned), kept by identity so `raise e`
+    /// raises that very object.
+    Exc(ExcId),
 }
 
 /// How `run_forever` ended early: a BaseException escaped a callback.
@@ -547,6 +550,8 @@ impl World {
             class,
             args,
             cause: None,
+            context: None,
+            suppress_context: false,
             group: Vec::new(),
             attrs: Default::default(),
             tb_tasks: Vec::new(),
@@ -574,12 +579,37 @@ impl World {
 
     /// An exception as traces show it.
     pub fn exc_view(&self, e: ExcId) -> ExcView {
+        self.exc_view_within(e, crate::core::exception::VIEW_DEPTH_MAX)
+    }
+
+    /// The view, following chains and group members `depth` levels down.
+    fn exc_view_within(&self, e: ExcId, depth: u32) -> ExcView {
         let obj = &self.excs[e.0 as usize];
+        let linked = |link: Option<ExcId>| {
+            link.filter(|_| depth > 0)
+                .map(|l| Box::new(self.exc_view_within(l, depth - 1)))
+        };
         ExcView {
             class: obj.class.clone(),
             args: obj.args.clone(),
-            group: obj.group.iter().map(|g| self.exc_view(*g)).collect(),
+            group: if depth > 0 {
+                obj.group
+                    .iter()
+                    .map(|g| self.exc_view_within(*g, depth - 1))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             attrs: obj.attrs.clone(),
+            cause: linked(obj.cause),
+            // Kept in the model, left out of views for now: an exception a suspended
+            // coroutine receives is thrown into it (a cancellation; a future's exception,
+            // by Task.__wakeup), and CPython chains a thrown exception at every coroutine
+            // frame it passes that is handling one. The bundled adapter runs a scenario
+            // coroutine as several Python frames, so what it sees of __context__ is not
+            // what the program's one frame sees (docs/DESIGN.md, "Exception chains").
+            context: None,
+            suppress_context: obj.suppress_context,
         }
     }
 

@@ -199,12 +199,10 @@ impl World {
                         exc: self.exc_view(e),
                     },
                     CfState::Cancelled => Outcome::Raised {
-                        exc: crate::core::exception::ExcView {
-                            class: "asyncio.CancelledError".into(),
-                            args: Vec::new(),
-                            group: Vec::new(),
-                            attrs: Default::default(),
-                        },
+                        exc: crate::core::exception::ExcView::plain(
+                            "asyncio.CancelledError",
+                            Vec::new(),
+                        ),
                     },
                     CfState::Pending => Outcome::Value { value: Value::None },
                 };

@@ -22,6 +22,10 @@ pub struct ExcObj {
     pub args: Vec<Value>,
     /// `__cause__` (`raise ... from ...`).
     pub cause: Option<ExcId>,
+    /// `__context__`: the exception being handled when this one was last raised.
+    pub context: Option<ExcId>,
+    /// `__suppress_context__` (set by `raise ... from ...`, `from None` included).
+    pub suppress_context: bool,
     /// For exception groups: the contained exceptions.
     pub group: Vec<ExcId>,
     /// Attributes beyond `args` that decide what a handler sees
@@ -68,6 +72,7 @@ const BUILTIN_BASES: &[(&str, &[&str])] = &[
     ("asyncio.IncompleteReadError", &["EOFError"]),
     ("asyncio.LimitOverrunError", &["Exception"]),
     ("asyncio.SendfileNotAvailableError", &["RuntimeError"]),
+    ("io.UnsupportedOperation", &["OSError", "ValueError"]),
 ];
 
 /// Names scenarios may use for the same class (`CancelledError` is asyncio's).
@@ -251,7 +256,13 @@ pub fn construct(
     }
 }
 
-/// An exception as traces show it: `ValueError('boom')`.
+/// How deep a view follows an exception's `__cause__`, `__context__` and group members
+/// (each step one level): deeper links are left out, by the model and the adapter
+/// alike, so a long chain cannot make a trace grow without bound.
+pub const VIEW_DEPTH_MAX: u32 = 3;
+
+/// An exception as traces show it: `ValueError('boom')`, with its chain:
+/// `KeyError('k') from ValueError('v') during ValueError('v')`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ExcView {
     /// Class name.
@@ -264,6 +275,34 @@ pub struct ExcView {
     /// Attributes beyond `args` (`partial`, `expected`, `consumed`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub attrs: std::collections::BTreeMap<String, Value>,
+    /// `__cause__`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Box<ExcView>>,
+    /// `__context__`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Box<ExcView>>,
+    /// `__suppress_context__`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub suppress_context: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl ExcView {
+    /// A view with no chain, group or attributes: `Class(*args)`.
+    pub fn plain(class: &str, args: Vec<Value>) -> ExcView {
+        ExcView {
+            class: class.to_string(),
+            args,
+            group: Vec::new(),
+            attrs: Default::default(),
+            cause: None,
+            context: None,
+            suppress_context: false,
+        }
+    }
 }
 
 impl fmt::Display for ExcView {
@@ -294,7 +333,16 @@ impl fmt::Display for ExcView {
             }
             write!(f, "{k}={v}")?;
         }
-        write!(f, ")")
+        write!(f, ")")?;
+        match &self.cause {
+            Some(c) => write!(f, " from {c}")?,
+            None if self.suppress_context => write!(f, " from None")?,
+            None => {}
+        }
+        if let Some(c) = &self.context {
+            write!(f, " during {c}")?;
+        }
+        Ok(())
     }
 }
 

@@ -144,6 +144,14 @@ impl Profile {
         self.python >= Python::V313
     }
 
+    /// 3.13: when the block of an expired Timeout ends with another exception,
+    /// `Timeout._insert_timeout_error` puts a `TimeoutError` (cause and context: the
+    /// CancelledError) into that exception's context chain, before the first
+    /// CancelledError there (asyncio.timeouts.timeout.inserts_timeout_error_3_13).
+    pub fn timeout_inserts_timeout_error(self) -> bool {
+        self.python >= Python::V313
+    }
+
     /// 3.13: TaskGroup uncancels the parent after waiting for the children and re-cancels
     /// it when raising errors while the parent is still being cancelled
     /// (asyncio.taskgroups.external_cancel.with_errors_recancels); 3.11/3.12 uncancel

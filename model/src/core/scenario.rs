@@ -396,11 +396,18 @@ pub enum Stmt {
     },
     /// `raise Class(*args)`.
     Raise {
-        /// Class.
+        /// Class (`raise Class(*args)`); empty with `var`.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         class: String,
         /// Arguments.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         args: Vec<Value>,
+        /// `raise var`: the exception object a variable holds (`except E as var`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+        /// `raise ... from cause`.
+        #[serde(default, rename = "from", skip_serializing_if = "Option::is_none")]
+        cause: Option<RaiseFrom>,
     },
     /// Bare `raise` inside an `except` body.
     Reraise,
@@ -753,6 +760,36 @@ pub enum Stmt {
     },
 }
 
+/// What `raise ... from` names: `"none"` (`from None`), a variable (`{"var": "e"}`), or a
+/// new exception (`{"class": "KeyError", "args": ["k"]}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum RaiseFrom {
+    /// `from None`, spelled `"none"`.
+    None(FromNone),
+    /// `from var`.
+    Var {
+        /// The variable.
+        var: String,
+    },
+    /// `from Class(*args)`.
+    New {
+        /// Class.
+        class: String,
+        /// Arguments.
+        #[serde(default)]
+        args: Vec<Value>,
+    },
+}
+
+/// The word `"none"` of `"from": "none"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FromNone {
+    /// `from None`.
+    None,
+}
+
 /// `done()` or `cancelled()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -1052,9 +1089,21 @@ impl Scenario {
                         }
                     }
                 }
-                Stmt::Raise { class, .. } | Stmt::SetException { class, .. } => {
-                    class_known(class, problems)
+                Stmt::Raise {
+                    class, var, cause, ..
+                } => {
+                    if class.is_empty() == var.is_none() {
+                        problems.push(format!(
+                            "{here}: raise names a \"class\" or a \"var\", one of them"
+                        ));
+                    } else if !class.is_empty() {
+                        class_known(class, problems);
+                    }
+                    if let Some(RaiseFrom::New { class, .. }) = cause {
+                        class_known(class, problems);
+                    }
                 }
+                Stmt::SetException { class, .. } => class_known(class, problems),
                 Stmt::AddDoneCallback {
                     callback: CallbackSpec::Raise { class, .. },
                     ..

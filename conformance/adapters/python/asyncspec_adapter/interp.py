@@ -168,7 +168,14 @@ def show_exc(view):
         parts.append("[" + ", ".join(show_exc(g) for g in view["group"]) + "]")
     for k in sorted(view.get("attrs") or {}):
         parts.append(f"{k}={show_value(value_from_json(view['attrs'][k]))}")
-    return f"{view['class']}({', '.join(parts)})"
+    text = f"{view['class']}({', '.join(parts)})"
+    if view.get("cause") is not None:
+        text += f" from {show_exc(view['cause'])}"
+    elif view.get("suppress_context"):
+        text += " from None"
+    if view.get("context") is not None:
+        text += f" during {show_exc(view['context'])}"
+    return text
 
 
 def class_name(e):
@@ -177,6 +184,8 @@ def class_name(e):
         return "asyncio." + t.__name__
     if t.__module__ == "concurrent.futures._base":
         return "concurrent.futures." + t.__name__
+    if t.__module__ == "io":
+        return "io." + t.__name__
     return t.__name__
 
 
@@ -204,13 +213,28 @@ _EXC_ATTRS = {
 }
 
 
-def exc_view(e):
+# How deep a view follows __cause__, __context__ and group members (the model's
+# VIEW_DEPTH_MAX, model/src/core/exception.rs): deeper links are left out on both sides.
+VIEW_DEPTH_MAX = 3
+
+
+def exc_view(e, depth=VIEW_DEPTH_MAX):
     if isinstance(e, BaseExceptionGroup):
-        return {"class": class_name(e), "args": [e.message], "group": [exc_view(x) for x in e.exceptions]}
-    view = {"class": class_name(e), "args": [value_json(a) for a in e.args]}
-    names = _EXC_ATTRS.get(type(e).__name__, ())
-    if names:
-        view["attrs"] = {n: value_json(getattr(e, n)) for n in names}
+        members = [exc_view(x, depth - 1) for x in e.exceptions] if depth > 0 else []
+        view = {"class": class_name(e), "args": [e.message], "group": members}
+    else:
+        view = {"class": class_name(e), "args": [value_json(a) for a in e.args]}
+        names = _EXC_ATTRS.get(type(e).__name__, ())
+        if names:
+            view["attrs"] = {n: value_json(getattr(e, n)) for n in names}
+    if depth > 0:
+        if e.__cause__ is not None:
+            view["cause"] = exc_view(e.__cause__, depth - 1)
+        # __context__ is left out (the model's ExcView rule): CPython chains an
+        # exception thrown into a coroutine at each coroutine frame that is handling
+        # one, and this adapter runs a scenario coroutine as several Python frames.
+    if e.__suppress_context__:
+        view["suppress_context"] = True
     return view
 
 
@@ -447,9 +471,25 @@ class Interp:
                 self.vars[st["var"]] = v
             return None
         if op == "raise":
-            e = self.cls(st["class"])(*value_from_json(st.get("args", [])))
-            self.rec("raise", exc=exc_view(e))
-            raise e
+            if st.get("var") is not None:
+                e = self.lookup(st["var"])
+            else:
+                e = self.cls(st["class"])(*value_from_json(st.get("args", [])))
+            if "from" not in st:
+                if isinstance(e, BaseException):
+                    self.rec("raise", exc=exc_view(e))
+                raise e
+            cause = st["from"]
+            if cause == "none":
+                cause = None
+            elif "var" in cause:
+                cause = self.lookup(cause["var"])
+            else:
+                cause = self.cls(cause["class"])(*value_from_json(cause.get("args", [])))
+            # A cause that is no exception makes the raise statement itself fail.
+            if isinstance(e, BaseException) and (cause is None or isinstance(cause, BaseException)):
+                self.rec("raise", exc=exc_view(e))
+            raise e from cause
         if op == "reraise":
             # Python's own notion of the exception being handled: it follows the
             # await chain within a task and is empty in a fresh task.
