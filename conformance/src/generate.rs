@@ -15,6 +15,8 @@ use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+mod sync;
+
 /// Coroutine functions besides `main`.
 pub const COROUTINES: usize = 4;
 const TASK_VARS: &[&str] = &["t0", "t1", "t2", "t3"];
@@ -156,18 +158,22 @@ pub enum Generator {
     /// The same programs as `streams` (case for case), their deliveries sent over
     /// real loopback sockets (`"delivery": "socket"`).
     Sockets,
+    /// Programs whose tasks share locks, events, conditions, semaphores, a barrier and
+    /// queues (`generate/sync.rs`).
+    Sync,
 }
 
 impl Generator {
-    /// Parse `plain` / `bound` / `streams` / `sockets`.
+    /// Parse `plain` / `bound` / `streams` / `sockets` / `sync`.
     pub fn parse(word: &str) -> Result<Generator, String> {
         match word {
             "plain" => Ok(Generator::Plain),
             "bound" => Ok(Generator::Bound),
             "streams" => Ok(Generator::Streams),
             "sockets" => Ok(Generator::Sockets),
+            "sync" => Ok(Generator::Sync),
             other => Err(format!(
-                "unknown generator {other:?} (plain, bound, streams or sockets)"
+                "unknown generator {other:?} (plain, bound, streams, sockets or sync)"
             )),
         }
     }
@@ -179,6 +185,7 @@ impl Generator {
             Generator::Bound => "bound",
             Generator::Streams => "streams",
             Generator::Sockets => "sockets",
+            Generator::Sync => "sync",
         }
     }
 }
@@ -194,6 +201,7 @@ pub fn scenario_from(generator: Generator) -> BoxedStrategy<Scenario> {
         Generator::Plain => 0usize..1,
         Generator::Bound => 0usize..3,
         Generator::Streams => return stream_scenario().boxed(),
+        Generator::Sync => return sync::scenario(),
         Generator::Sockets => {
             return stream_scenario()
                 .prop_map(|mut s| {

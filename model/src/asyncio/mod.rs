@@ -7,6 +7,8 @@ pub mod cancellation;
 pub mod composition;
 pub mod coroutine;
 pub mod future;
+pub mod locks;
+pub mod queues;
 pub mod reporting;
 pub mod runners;
 pub mod sockets;

@@ -310,6 +310,8 @@ pub enum Obj {
     Value(Value),
     /// A `concurrent.futures.Future`.
     CFut(crate::concurrent::future::CFutId),
+    /// A synchronization primitive or queue (`asyncio/locks.rs`, `asyncio/queues.rs`).
+    Sync(crate::asyncio::locks::SyncId),
 }
 
 /// How `run_forever` ended early: a BaseException escaped a callback.
@@ -363,6 +365,8 @@ pub struct World {
     pub waits: Vec<WaitState>,
     /// `asyncio.as_completed` states.
     pub as_completed: Vec<AsCompletedState>,
+    /// Locks, events, conditions, semaphores, barriers and queues.
+    pub syncs: Vec<crate::asyncio::locks::SyncObj>,
     /// The scenario's variables.
     pub vars: BTreeMap<String, Obj>,
     /// The loop's exception handler.
@@ -459,6 +463,7 @@ impl World {
             groups: Vec::new(),
             waits: Vec::new(),
             as_completed: Vec::new(),
+            syncs: Vec::new(),
             vars: BTreeMap::new(),
             handler: HandlerSpec::Default,
             debug,

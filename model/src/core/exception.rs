@@ -68,6 +68,10 @@ const BUILTIN_BASES: &[(&str, &[&str])] = &[
     ("asyncio.IncompleteReadError", &["EOFError"]),
     ("asyncio.LimitOverrunError", &["Exception"]),
     ("asyncio.SendfileNotAvailableError", &["RuntimeError"]),
+    ("asyncio.BrokenBarrierError", &["RuntimeError"]),
+    ("asyncio.QueueEmpty", &["Exception"]),
+    ("asyncio.QueueFull", &["Exception"]),
+    ("asyncio.QueueShutDown", &["Exception"]),
 ];
 
 /// Names scenarios may use for the same class (`CancelledError` is asyncio's).
@@ -77,6 +81,10 @@ const ALIASES: &[(&str, &str)] = &[
     ("InvalidStateError", "asyncio.InvalidStateError"),
     ("IncompleteReadError", "asyncio.IncompleteReadError"),
     ("LimitOverrunError", "asyncio.LimitOverrunError"),
+    ("BrokenBarrierError", "asyncio.BrokenBarrierError"),
+    ("QueueEmpty", "asyncio.QueueEmpty"),
+    ("QueueFull", "asyncio.QueueFull"),
+    ("QueueShutDown", "asyncio.QueueShutDown"),
 ];
 
 /// The class hierarchy: built-ins plus the scenario's own classes.
@@ -172,6 +180,20 @@ impl Hierarchy {
             }
             "asyncio.LimitOverrunError" if handler == "Exception" => {
                 facts.push(cite!("exceptions.asyncio.limit_overrun_error.class"));
+            }
+            "asyncio.BrokenBarrierError" if handler == "RuntimeError" => {
+                facts.push(cite!(
+                    "exceptions.asyncio.broken_barrier_error.runtime_error"
+                ));
+            }
+            "asyncio.QueueEmpty" if handler == "Exception" => {
+                facts.push(cite!("exceptions.asyncio.queue_empty.class"));
+            }
+            "asyncio.QueueFull" if handler == "Exception" => {
+                facts.push(cite!("exceptions.asyncio.queue_full.class"));
+            }
+            "asyncio.QueueShutDown" if handler == "Exception" => {
+                facts.push(cite!("exceptions.asyncio.queue_shut_down.class"));
             }
             _ => {}
         }
