@@ -37,12 +37,16 @@ def _item(v):
 
 
 def var_sync(interp, name):
+    """The object a variable holds. A wrong kind raises TypeError without binding the
+    object to a local first: the error's traceback keeps this frame, and a task held
+    there would outlive the run on a loop that keeps the error (rloop keeps a failed
+    timeout's task, and with it the task's exception), so its "exception was never
+    retrieved" report would never come."""
     if name not in interp.vars:
         raise NameError(f"name '{name}' is not defined")
-    kind, obj = interp.vars[name]
-    if kind != "sync":
+    if interp.vars[name][0] != "sync":
         raise TypeError(f"{name} is not a synchronization primitive or queue")
-    return obj
+    return interp.vars[name][1]
 
 
 def _show(v):
