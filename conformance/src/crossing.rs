@@ -158,6 +158,18 @@ fn kinds() -> Vec<Kind> {
             var: "x",
         },
         Kind {
+            name: "lock",
+            setup: || vec![json!({"op": "sync_new", "kind": "lock", "var": "x"})],
+            wrap: None,
+            var: "x",
+        },
+        Kind {
+            name: "queue",
+            setup: || vec![json!({"op": "sync_new", "kind": "queue", "var": "x", "value": 1})],
+            wrap: None,
+            var: "x",
+        },
+        Kind {
             name: "timeout",
             setup: none,
             wrap: Some(|st| json!({"op": "timeout", "delay": 5, "var": "x", "body": [st]})),

@@ -15,6 +15,8 @@ use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+mod sync;
+
 /// Coroutine functions besides `main`.
 pub const COROUTINES: usize = 4;
 const TASK_VARS: &[&str] = &["t0", "t1", "t2", "t3"];
@@ -162,10 +164,13 @@ pub enum Generator {
     /// Not random: case K is pair K of the crossing (every statement on every kind of
     /// object, `crate::crossing`), whatever the seed.
     Crossing,
+    /// Programs whose tasks share locks, events, conditions, semaphores, a barrier and
+    /// queues (`generate/sync.rs`).
+    Sync,
 }
 
 impl Generator {
-    /// Parse `plain` / `bound` / `streams` / `sockets`.
+    /// Parse `plain` / `bound` / `streams` / `sockets` / `sync`.
     pub fn parse(word: &str) -> Result<Generator, String> {
         match word {
             "plain" => Ok(Generator::Plain),
@@ -173,8 +178,9 @@ impl Generator {
             "streams" => Ok(Generator::Streams),
             "sockets" => Ok(Generator::Sockets),
             "crossing" => Ok(Generator::Crossing),
+            "sync" => Ok(Generator::Sync),
             other => Err(format!(
-                "unknown generator {other:?} (plain, bound, streams, sockets or crossing)"
+                "unknown generator {other:?} (plain, bound, streams, sockets, sync or crossing)"
             )),
         }
     }
@@ -187,6 +193,7 @@ impl Generator {
             Generator::Streams => "streams",
             Generator::Sockets => "sockets",
             Generator::Crossing => "crossing",
+            Generator::Sync => "sync",
         }
     }
 }
@@ -202,6 +209,7 @@ pub fn scenario_from(generator: Generator) -> BoxedStrategy<Scenario> {
         Generator::Plain => 0usize..1,
         Generator::Bound => 0usize..3,
         Generator::Streams => return stream_scenario().boxed(),
+        Generator::Sync => return sync::scenario(),
         Generator::Sockets => {
             return stream_scenario()
                 .prop_map(|mut s| {

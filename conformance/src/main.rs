@@ -129,7 +129,8 @@ enum Command {
         format: Format,
         /// Scenario generator: plain; bound (programs start with some variables bound);
         /// streams (reads of two streams fed by the simulated network, with faults);
-        /// sockets (streams' cases, delivered over real loopback TCP connections).
+        /// sockets (streams' cases, delivered over real loopback TCP connections);
+        /// sync (tasks sharing locks, events, conditions, semaphores, a barrier, queues).
         #[arg(long, default_value = "plain")]
         generator: String,
     },
@@ -148,7 +149,7 @@ enum Command {
         /// Case number in that run.
         #[arg(long, requires = "seed")]
         case: Option<u64>,
-        /// The generator that run used (plain, bound, streams or sockets).
+        /// The generator that run used (plain, bound, streams, sockets or sync).
         #[arg(long, default_value = "plain")]
         generator: String,
         /// The runtime under test.

@@ -70,6 +70,8 @@ fn model_and_cpython_agree_on_every_pair() {
         "done_concurrent_future",
         "handle",
         "timer_handle",
+        "lock",
+        "queue",
         "timeout",
         "task_group",
         "main_task",

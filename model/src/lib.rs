@@ -7,7 +7,7 @@
 //! | folder | what |
 //! |---|---|
 //! | [`core`] | runtime-neutral: the scenario language, values, exceptions and their hierarchy, the trace, Python's `heapq`, the profile (which runtime is reproduced) |
-//! | [`asyncio`] | CPython's asyncio: the event loop and object arenas ([`asyncio::world`]), the frames that interpret statements ([`asyncio::coroutine`]), and one file per chapter (`future`, `task`, `cancellation`, `timeouts`, `composition`, `taskgroups`, `runners`, `reporting`, `streams`, `sockets`) |
+//! | [`asyncio`] | CPython's asyncio: the event loop and object arenas ([`asyncio::world`]), the frames that interpret statements ([`asyncio::coroutine`]), and one file per chapter (`future`, `task`, `cancellation`, `timeouts`, `composition`, `taskgroups`, `runners`, `reporting`, `streams`, `sockets`, `locks`, `queues`) |
 //! | [`loops`] | what uvloop and rloop do differently from asyncio's loop |
 //! | [`concurrent`] | `concurrent.futures` (`specs/concurrent_futures.toml`) |
 //!

@@ -9,6 +9,8 @@ use asyncspec_model::{run, run_world, Profile};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
+mod sync;
+
 fn profile() -> impl Strategy<Value = Profile> {
     prop::sample::select(Profile::ALL.to_vec())
 }

@@ -141,6 +141,10 @@ pub enum Frame {
         /// It has yielded.
         yielded: bool,
     },
+    /// A coroutine method of a lock, event, condition, semaphore or barrier.
+    Lock(crate::asyncio::locks::LockFrame),
+    /// A coroutine method of a queue.
+    Queue(crate::asyncio::queues::QueueFrame),
 }
 
 /// Where a 3.11-style `wait_for` is.
@@ -350,6 +354,8 @@ impl World {
                 Input::Throw(e) => FrameOut::Raise(e),
                 _ => FrameOut::Return(Value::None),
             },
+            Frame::Lock(f) => self.resume_lock_frame(f, input),
+            Frame::Queue(f) => self.resume_queue_frame(f, input),
             Frame::RaiseAtOnce { exc } => match input {
                 Input::Throw(e) => FrameOut::Raise(e),
                 _ => FrameOut::Raise(*exc),
@@ -1724,6 +1730,9 @@ impl World {
                 &None,
                 Frame::BadYield { yielded: false },
             ),
+            Stmt::SyncNew { .. } | Stmt::SyncCall { .. } | Stmt::SyncAwait { .. } => {
+                self.exec_sync_stmt(uf, &stmts[index])
+            }
             Stmt::Mark { label } => {
                 self.emit(EventKind::Mark {
                     label: label.clone(),

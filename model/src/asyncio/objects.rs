@@ -106,6 +106,7 @@ impl World {
                 let class = &self.excs[e.0 as usize].class;
                 class.rsplit('.').next().unwrap_or(class).to_string()
             }
+            Obj::Sync(id) => self.sync(*id).kind.class_name().to_string(),
         }
     }
 
@@ -158,7 +159,8 @@ impl World {
             ),
             Obj::Timeout(_) => matches!(m, Reschedule | Expired | When),
             Obj::Group(_) => m == CreateTask,
-            Obj::Value(_) | Obj::Exc(_) => false,
+            // A primitive's own methods are the sync statements' (`asyncio/locks.rs`).
+            Obj::Value(_) | Obj::Exc(_) | Obj::Sync(_) => false,
             // `cancel()` everywhere; `cancelled()` and `when()` on timer handles (and
             // `cancelled()` on asyncio's and uvloop's plain handles too).
             Obj::Handle(h) => {
@@ -192,7 +194,12 @@ impl World {
             self.cite_handle_classes();
         }
         let message = format!("'{}' object has no attribute '{attr}'", self.type_name(obj));
-        self.new_exc("AttributeError", vec![Value::Str(message)])
+        let e = self.new_exc("AttributeError", vec![Value::Str(message)]);
+        // `AttributeError.obj` is the object looked into.
+        if let Obj::Fut(f) = obj {
+            self.excs[e.0 as usize].holds.push(*f);
+        }
+        e
     }
 
     /// `await obj` on something without `__await__` (ceval prints the whole `tp_name`).

@@ -319,6 +319,8 @@ pub enum Obj {
     /// An exception object (`except E as e`, or assigned), kept by identity so `raise e`
     /// raises that very object.
     Exc(ExcId),
+    /// A synchronization primitive or queue (`asyncio/locks.rs`, `asyncio/queues.rs`).
+    Sync(crate::asyncio::locks::SyncId),
 }
 
 /// How `run_forever` ended early: a BaseException escaped a callback.
@@ -372,6 +374,8 @@ pub struct World {
     pub waits: Vec<WaitState>,
     /// `asyncio.as_completed` states.
     pub as_completed: Vec<AsCompletedState>,
+    /// Locks, events, conditions, semaphores, barriers and queues.
+    pub syncs: Vec<crate::asyncio::locks::SyncObj>,
     /// The scenario's variables.
     pub vars: BTreeMap<String, Obj>,
     /// The loop's exception handler.
@@ -469,6 +473,7 @@ impl World {
             groups: Vec::new(),
             waits: Vec::new(),
             as_completed: Vec::new(),
+            syncs: Vec::new(),
             vars: BTreeMap::new(),
             handler: HandlerSpec::Default,
             debug,
@@ -555,6 +560,7 @@ impl World {
             group: Vec::new(),
             attrs: Default::default(),
             tb_tasks: Vec::new(),
+            holds: Vec::new(),
         });
         ExcId(self.excs.len() as u32 - 1)
     }

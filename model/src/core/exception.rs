@@ -35,6 +35,9 @@ pub struct ExcObj {
     /// adds one; a future re-raising it restores the traceback it stored). What the
     /// traceback holds stays alive as long as the exception does.
     pub tb_tasks: Vec<crate::asyncio::world::FutId>,
+    /// Futures it refers to otherwise, for as long as it lives: `AttributeError.obj`
+    /// (set by every failed attribute lookup since 3.10).
+    pub holds: Vec<crate::asyncio::world::FutId>,
 }
 
 /// The built-in part of the hierarchy: class to its bases (most derived first).
@@ -73,6 +76,10 @@ const BUILTIN_BASES: &[(&str, &[&str])] = &[
     ("asyncio.LimitOverrunError", &["Exception"]),
     ("asyncio.SendfileNotAvailableError", &["RuntimeError"]),
     ("io.UnsupportedOperation", &["OSError", "ValueError"]),
+    ("asyncio.BrokenBarrierError", &["RuntimeError"]),
+    ("asyncio.QueueEmpty", &["Exception"]),
+    ("asyncio.QueueFull", &["Exception"]),
+    ("asyncio.QueueShutDown", &["Exception"]),
 ];
 
 /// Names scenarios may use for the same class (`CancelledError` is asyncio's).
@@ -82,6 +89,10 @@ const ALIASES: &[(&str, &str)] = &[
     ("InvalidStateError", "asyncio.InvalidStateError"),
     ("IncompleteReadError", "asyncio.IncompleteReadError"),
     ("LimitOverrunError", "asyncio.LimitOverrunError"),
+    ("BrokenBarrierError", "asyncio.BrokenBarrierError"),
+    ("QueueEmpty", "asyncio.QueueEmpty"),
+    ("QueueFull", "asyncio.QueueFull"),
+    ("QueueShutDown", "asyncio.QueueShutDown"),
 ];
 
 /// The class hierarchy: built-ins plus the scenario's own classes.
@@ -177,6 +188,20 @@ impl Hierarchy {
             }
             "asyncio.LimitOverrunError" if handler == "Exception" => {
                 facts.push(cite!("exceptions.asyncio.limit_overrun_error.class"));
+            }
+            "asyncio.BrokenBarrierError" if handler == "RuntimeError" => {
+                facts.push(cite!(
+                    "exceptions.asyncio.broken_barrier_error.runtime_error"
+                ));
+            }
+            "asyncio.QueueEmpty" if handler == "Exception" => {
+                facts.push(cite!("exceptions.asyncio.queue_empty.class"));
+            }
+            "asyncio.QueueFull" if handler == "Exception" => {
+                facts.push(cite!("exceptions.asyncio.queue_full.class"));
+            }
+            "asyncio.QueueShutDown" if handler == "Exception" => {
+                facts.push(cite!("exceptions.asyncio.queue_shut_down.class"));
             }
             _ => {}
         }

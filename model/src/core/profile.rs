@@ -179,6 +179,29 @@ impl Profile {
         self.python >= Python::V312
     }
 
+    /// 3.13: `Condition.wait()` re-raises the last CancelledError its re-acquire loop
+    /// caught (3.11/3.12 raise a new, message-less one) and, whenever it raises, passes a
+    /// notification on to another waiter (gh-111693, gh-112202;
+    /// asyncio.sync.condition.wait.reraises_last_cancel_3_13,
+    /// asyncio.sync.condition.wait.error_notifies_next_3_13).
+    pub fn condition_wait_passes_notification_on(self) -> bool {
+        self.python >= Python::V313
+    }
+
+    /// 3.13: `Semaphore.acquire()` wakes as many waiters as the counter allows whenever
+    /// it returns or raises, and a woken waiter that is cancelled only gives its unit
+    /// back; 3.11/3.12 wake at most one more, and the cancelled waiter wakes the next
+    /// itself (gh-111693; asyncio.sync.semaphore.acquire.wakes_all_allowed_3_13).
+    pub fn semaphore_wakes_all_allowed(self) -> bool {
+        self.python >= Python::V313
+    }
+
+    /// 3.13: `Queue.shutdown()` and `QueueShutDown` exist
+    /// (asyncio.queues.shutdown.added_in_3_13).
+    pub fn queue_shutdown_exists(self) -> bool {
+        self.python >= Python::V313
+    }
+
     /// 3.13: TaskGroup.create_task closes the coroutine of a refused task
     /// (asyncio.taskgroups.create_task.inactive_closes_coro).
     pub fn task_group_closes_refused_coro(self) -> bool {

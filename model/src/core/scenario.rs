@@ -725,6 +725,64 @@ pub enum Stmt {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         var: Option<String>,
     },
+    // asyncio's synchronization primitives and queues (model/src/asyncio/locks.rs,
+    // queues.rs): one constructor, one synchronous call, one awaited call.
+    /// `var = asyncio.Lock()`, `Event()`, `Condition(lock)`, `Semaphore(value)`,
+    /// `BoundedSemaphore(value)`, `Barrier(value)`, `Queue(value)`,
+    /// `PriorityQueue(value)` or `LifoQueue(value)`. A constructor that raises
+    /// (`Semaphore(-1)`, `Barrier(0)`) is recorded as a call.
+    SyncNew {
+        /// Which class.
+        kind: SyncKind,
+        /// Variable to bind.
+        var: String,
+        /// A semaphore's initial value (default 1), a barrier's parties (required), a
+        /// queue's maxsize (default 0).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<i64>,
+        /// A condition's lock: the variable of a Lock (or of anything with `locked`,
+        /// `acquire` and `release`, as Python takes it); default a new Lock.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lock: Option<String>,
+    },
+    /// `[var =] target.method(arg)`, a synchronous method or property of a primitive or
+    /// queue (`l.release()`, `q.put_nowait(1)`, `c.notify(2)`, `q.shutdown(immediate=True)`,
+    /// `b.n_waiting`); recorded as a call.
+    SyncCall {
+        /// The primitive's or queue's variable.
+        target: String,
+        /// Which method.
+        method: SyncMethod,
+        /// The argument: `put_nowait`'s item, `notify`'s n (an int), `shutdown`'s
+        /// immediate (a bool); none for the others.
+        #[serde(
+            default,
+            deserialize_with = "present_value",
+            skip_serializing_if = "Option::is_none"
+        )]
+        arg: Option<Value>,
+        /// Variable to bind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
+    /// `[var =] await target.method(arg)`: `acquire()`, `wait()`, `put(item)`, `get()`,
+    /// `join()`, `reset()`, `abort()`; recorded as a resume.
+    SyncAwait {
+        /// The primitive's or queue's variable.
+        target: String,
+        /// Which coroutine method.
+        method: SyncAwaitMethod,
+        /// `put`'s item; none for the others.
+        #[serde(
+            default,
+            deserialize_with = "present_value",
+            skip_serializing_if = "Option::is_none"
+        )]
+        arg: Option<Value>,
+        /// Variable to bind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        var: Option<String>,
+    },
     /// `var = concurrent.futures.Future()`.
     NewConcurrentFuture {
         /// Variable.
@@ -788,6 +846,210 @@ pub enum RaiseFrom {
 pub enum FromNone {
     /// `from None`.
     None,
+}
+
+/// The class a `sync_new` makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncKind {
+    /// `asyncio.Lock`.
+    Lock,
+    /// `asyncio.Event`.
+    Event,
+    /// `asyncio.Condition`.
+    Condition,
+    /// `asyncio.Semaphore`.
+    Semaphore,
+    /// `asyncio.BoundedSemaphore`.
+    BoundedSemaphore,
+    /// `asyncio.Barrier` (3.11+).
+    Barrier,
+    /// `asyncio.Queue`.
+    Queue,
+    /// `asyncio.PriorityQueue`.
+    PriorityQueue,
+    /// `asyncio.LifoQueue`.
+    LifoQueue,
+}
+
+impl SyncKind {
+    /// The class's name (`type(obj).__name__`).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            SyncKind::Lock => "Lock",
+            SyncKind::Event => "Event",
+            SyncKind::Condition => "Condition",
+            SyncKind::Semaphore => "Semaphore",
+            SyncKind::BoundedSemaphore => "BoundedSemaphore",
+            SyncKind::Barrier => "Barrier",
+            SyncKind::Queue => "Queue",
+            SyncKind::PriorityQueue => "PriorityQueue",
+            SyncKind::LifoQueue => "LifoQueue",
+        }
+    }
+}
+
+/// A synchronous method or property (`sync_call`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMethod {
+    /// `locked()` (Lock, Condition, Semaphore).
+    Locked,
+    /// `release()` (Lock, Condition, Semaphore).
+    Release,
+    /// `is_set()` (Event).
+    IsSet,
+    /// `set()` (Event).
+    Set,
+    /// `clear()` (Event).
+    Clear,
+    /// `notify(n)` (Condition).
+    Notify,
+    /// `notify_all()` (Condition).
+    NotifyAll,
+    /// `qsize()` (queues).
+    Qsize,
+    /// `empty()` (queues).
+    Empty,
+    /// `full()` (queues).
+    Full,
+    /// `maxsize`, a property (queues).
+    Maxsize,
+    /// `put_nowait(item)` (queues).
+    PutNowait,
+    /// `get_nowait()` (queues).
+    GetNowait,
+    /// `task_done()` (queues).
+    TaskDone,
+    /// `shutdown(immediate)` (queues, 3.13).
+    Shutdown,
+    /// `parties`, a property (Barrier).
+    Parties,
+    /// `n_waiting`, a property (Barrier).
+    NWaiting,
+    /// `broken`, a property (Barrier).
+    Broken,
+}
+
+impl SyncMethod {
+    /// The attribute's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncMethod::Locked => "locked",
+            SyncMethod::Release => "release",
+            SyncMethod::IsSet => "is_set",
+            SyncMethod::Set => "set",
+            SyncMethod::Clear => "clear",
+            SyncMethod::Notify => "notify",
+            SyncMethod::NotifyAll => "notify_all",
+            SyncMethod::Qsize => "qsize",
+            SyncMethod::Empty => "empty",
+            SyncMethod::Full => "full",
+            SyncMethod::Maxsize => "maxsize",
+            SyncMethod::PutNowait => "put_nowait",
+            SyncMethod::GetNowait => "get_nowait",
+            SyncMethod::TaskDone => "task_done",
+            SyncMethod::Shutdown => "shutdown",
+            SyncMethod::Parties => "parties",
+            SyncMethod::NWaiting => "n_waiting",
+            SyncMethod::Broken => "broken",
+        }
+    }
+
+    /// A property, read without a call (`b.n_waiting`).
+    pub fn is_property(self) -> bool {
+        matches!(
+            self,
+            SyncMethod::Maxsize | SyncMethod::Parties | SyncMethod::NWaiting | SyncMethod::Broken
+        )
+    }
+}
+
+/// A coroutine method (`sync_await`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncAwaitMethod {
+    /// `acquire()` (Lock, Condition, Semaphore).
+    Acquire,
+    /// `wait()` (Event, Condition, Barrier).
+    Wait,
+    /// `put(item)` (queues).
+    Put,
+    /// `get()` (queues).
+    Get,
+    /// `join()` (queues).
+    Join,
+    /// `reset()` (Barrier).
+    Reset,
+    /// `abort()` (Barrier).
+    Abort,
+}
+
+impl SyncAwaitMethod {
+    /// The method's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncAwaitMethod::Acquire => "acquire",
+            SyncAwaitMethod::Wait => "wait",
+            SyncAwaitMethod::Put => "put",
+            SyncAwaitMethod::Get => "get",
+            SyncAwaitMethod::Join => "join",
+            SyncAwaitMethod::Reset => "reset",
+            SyncAwaitMethod::Abort => "abort",
+        }
+    }
+}
+
+/// A field that, when present, holds a value, `null` (Python's None) included.
+fn present_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// What is wrong with a `sync_new` / `sync_call` / `sync_await` that its shape decides
+/// (which arguments a method takes); what the objects are is only known at run time.
+fn sync_problems(stmt: &Stmt, here: &dyn std::fmt::Display, problems: &mut Vec<String>) {
+    match stmt {
+        Stmt::SyncNew {
+            kind, value, lock, ..
+        } => {
+            let takes_value =
+                !matches!(kind, SyncKind::Lock | SyncKind::Event | SyncKind::Condition);
+            if value.is_some() && !takes_value {
+                problems.push(format!("{here}: {} takes no `value`", kind.class_name()));
+            }
+            if value.is_none() && *kind == SyncKind::Barrier {
+                problems.push(format!("{here}: Barrier needs a `value` (its parties)"));
+            }
+            if lock.is_some() && *kind != SyncKind::Condition {
+                problems.push(format!("{here}: only a Condition takes a `lock`"));
+            }
+        }
+        Stmt::SyncCall { method, arg, .. } => {
+            let ok = match (method, arg) {
+                (SyncMethod::PutNowait, Some(_)) => true,
+                (SyncMethod::PutNowait, None) => false,
+                (SyncMethod::Notify, None | Some(Value::Int(_))) => true,
+                (SyncMethod::Shutdown, None | Some(Value::Bool(_))) => true,
+                (_, None) => true,
+                _ => false,
+            };
+            if !ok {
+                problems.push(format!(
+                    "{here}: {}: put_nowait takes its item as `arg`, notify an int, shutdown a bool, the others none",
+                    method.name()
+                ));
+            }
+        }
+        Stmt::SyncAwait { method, arg, .. }
+            if (*method == SyncAwaitMethod::Put) != arg.is_some() =>
+        {
+            problems.push(format!(
+                "{here}: {}: put takes its item as `arg`, the others none",
+                method.name()
+            ));
+        }
+        _ => {}
+    }
 }
 
 /// `done()` or `cancelled()`.
@@ -1054,6 +1316,9 @@ impl Scenario {
                             "{here}: separator must be bytes (chars up to U+00FF)"
                         ));
                     }
+                }
+                Stmt::SyncNew { .. } | Stmt::SyncCall { .. } | Stmt::SyncAwait { .. } => {
+                    sync_problems(stmt, &here, problems)
                 }
                 Stmt::Sleep { delay, .. } => time_ok(Some(*delay), problems),
                 Stmt::Reschedule { delay, .. } => time_ok(*delay, problems),

@@ -224,6 +224,16 @@ impl World {
             self.cite(cite!("rloop.streams.transports_kept_alive"));
             kept.extend(self.excs[e.0 as usize].tb_tasks.iter().copied());
         }
+        // A kept future keeps its exception, and the exception what it refers to.
+        let held: Vec<FutId> = kept
+            .iter()
+            .filter_map(|f| match self.fut(*f).state {
+                crate::asyncio::world::FutState::Exception(e) => Some(e),
+                _ => None,
+            })
+            .flat_map(|e| self.excs[e.0 as usize].holds.clone())
+            .collect();
+        kept.extend(held);
         kept
     }
 }

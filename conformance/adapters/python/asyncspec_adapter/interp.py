@@ -22,6 +22,7 @@ import sys
 import warnings
 
 from . import loops
+from . import sync
 from .sockets import AdapterFault, SocketNetwork
 
 
@@ -180,7 +181,7 @@ def show_exc(view):
 
 def class_name(e):
     t = type(e)
-    if t.__module__ == "asyncio.exceptions":
+    if t.__module__ in ("asyncio.exceptions", "asyncio.queues"):
         return "asyncio." + t.__name__
     if t.__module__ == "concurrent.futures._base":
         return "concurrent.futures." + t.__name__
@@ -424,6 +425,8 @@ class Interp:
             self.stopped = True
             raise Limit("steps")
         loop = asyncio.get_running_loop()
+        if op in sync.SYNC_OPS:
+            return await sync.exec_stmt(self, st)
         if op == "sleep":
             d = value_from_json(st["delay"])
             res = value_from_json(st.get("result"))
