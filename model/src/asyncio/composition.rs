@@ -38,13 +38,12 @@ impl World {
     /// gather over futures and tasks (`arg_to_fut`: the same object twice is one child).
     pub fn gather_futures(&mut self, futs: &[FutId], return_exceptions: bool) -> FutId {
         let outer = self.new_future("gather");
-        let mut seen: Vec<FutId> = Vec::new();
+        let mut seen: std::collections::BTreeSet<FutId> = Default::default();
         let mut done_futs = Vec::new();
         for &f in futs {
-            if seen.contains(&f) {
+            if !seen.insert(f) {
                 continue;
             }
-            seen.push(f);
             if self.done(f) && self.profile.gather_done_children_at_once() {
                 self.cite(cite!("asyncio.composition.gather.done_children_3_12"));
                 done_futs.push(f);
@@ -69,6 +68,14 @@ impl World {
             self.gather_done_callback(outer, f);
         }
         outer
+    }
+
+    /// A gathering future's children, in the order given.
+    fn gather_children(&self, outer: FutId) -> Vec<FutId> {
+        match &self.fut(outer).kind {
+            FutKind::Gathering { children, .. } => children.clone(),
+            _ => unreachable!("a gathering future"),
+        }
     }
 
     /// `_GatheringFuture.cancel(msg)`: cancel every child.
@@ -102,14 +109,15 @@ impl World {
 
     /// gather's `_done_callback(fut)`.
     pub fn gather_done_callback(&mut self, outer: FutId, fut: FutId) {
-        let FutKind::Gathering {
-            children,
-            distinct,
-            return_exceptions,
-            ..
-        } = self.fut(outer).kind.clone()
-        else {
-            unreachable!("a gathering future")
+        // The children are copied only where they are read (once per gather): copying
+        // them on every child's callback made gathering n tasks cost n^2.
+        let (distinct, return_exceptions) = match &self.fut(outer).kind {
+            FutKind::Gathering {
+                distinct,
+                return_exceptions,
+                ..
+            } => (*distinct, *return_exceptions),
+            _ => unreachable!("a gathering future"),
         };
         let finished = match &mut self.fut_mut(outer).kind {
             FutKind::Gathering { finished, .. } => {
@@ -139,7 +147,7 @@ impl World {
                 self.cite(cite!(
                     "asyncio.composition.gather.first_exception_propagates"
                 ));
-                if children.iter().any(|c| !self.done(*c)) {
+                if self.gather_children(outer).iter().any(|c| !self.done(*c)) {
                     // The others are left running, not cancelled.
                     self.cite(cite!("asyncio.composition.gather.siblings_keep_running"));
                 }
@@ -148,6 +156,7 @@ impl World {
             }
         }
         if finished == distinct {
+            let children = self.gather_children(outer);
             let mut results = Vec::new();
             for child in &children {
                 let v = match self.fut(*child).state.clone() {

@@ -976,7 +976,7 @@ impl World {
             } => match self.gather(items, *return_exceptions) {
                 Ok(outer) => {
                     if let Some(name) = future {
-                        self.fut_mut(outer).name = name.clone();
+                        self.rename_future(outer, name.clone());
                         self.vars.insert(name.clone(), Obj::Fut(outer));
                     }
                     let labels: Vec<String> = items.iter().map(Self::target_label).collect();
