@@ -395,6 +395,11 @@ pub struct World {
     pub loop_running: bool,
     /// Callbacks and statements executed.
     pub steps: u64,
+    /// Loop turns that ran no callback. They are bounded by `steps_max` too: at a
+    /// virtual time near 1e8 s a due timer can be unreachable (`now + 1e-9 == now`, so
+    /// `when >= end_time` for ever) and the loop would turn without end; see
+    /// [`World::charge_turn`].
+    pub idle_turns: u64,
     /// Nesting of `cancel()` calls (a task awaiting a gather that contains itself makes
     /// CPython recurse until RecursionError; the model stops with a limit instead).
     pub cancel_depth: u32,
@@ -473,6 +478,7 @@ impl World {
             eager_tasks: false,
             loop_running: false,
             steps: 0,
+            idle_turns: 0,
             cancel_depth: 0,
             eager_depth: 0,
             limit: None,
@@ -804,6 +810,27 @@ impl World {
         true
     }
 
+    /// Count a loop turn: one that ran no callback (`steps` did not move since
+    /// `steps_before`) is charged to `idle_turns`, bounded by the same `steps_max`.
+    /// False, with the limit set, once that is reached. Every run loop calls this, so
+    /// no loop turns without bound, whatever the clock does.
+    pub fn charge_turn(&mut self, steps_before: u64) -> bool {
+        if self.steps != steps_before {
+            return true;
+        }
+        self.idle_turns += 1;
+        if self.idle_turns > self.scenario.limits.steps_max {
+            if self.limit.is_none() {
+                self.limit = Some(format!(
+                    "steps_max {} reached: as many loop turns ran no callback (the clock cannot reach the next timer)",
+                    self.scenario.limits.steps_max
+                ));
+            }
+            return false;
+        }
+        true
+    }
+
     // ----- the loop --------------------------------------------------------------------
 
     /// `loop.run_forever()` until `stop()`: Ok when stopped, Err when a BaseException
@@ -838,8 +865,12 @@ impl World {
             if self.limit.is_some() {
                 break Ok(());
             }
+            let steps_before = self.steps;
             if let Err(e) = self.run_once() {
                 break Err(e);
+            }
+            if !self.charge_turn(steps_before) {
+                break Ok(());
             }
             if self.stopping {
                 break Ok(());

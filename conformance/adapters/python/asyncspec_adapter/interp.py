@@ -195,6 +195,7 @@ class Interp:
         self.events = []
         self.vars = {}
         self.steps = 0
+        self.idle_turns = 0
         self.handler_mode = "default"
         self.in_gc = False
         self.stopped = False
