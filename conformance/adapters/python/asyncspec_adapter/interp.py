@@ -185,6 +185,11 @@ def exc_view(e):
     return view
 
 
+# Python frames one scenario-level `await coro()` nests in the interpreter: the
+# coroutine's body, exec_block, exec_stmt, await_expr.
+FRAMES_PER_AWAIT = 4
+
+
 class Interp:
     """One scenario run."""
 
