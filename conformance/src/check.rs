@@ -87,10 +87,36 @@ pub fn profile_for_runtime(runtime: &str) -> Result<Profile, String> {
     Profile::parse(&name).map_err(|_| format!("no model profile for runtime {runtime:?}"))
 }
 
-/// A checker holding one adapter, restarted after every failure.
+/// Why a scenario's run may have left the adapter process unfit for the next one, if
+/// it may have: it stopped at a limit other than a deadlock (the interpreter was
+/// interrupted mid-run, leaving whatever it built: a chain of tasks each awaiting the
+/// next, say, whose later collection recursed until RecursionError in every scenario
+/// after it), or something in it raised RecursionError (the interpreter's own stack
+/// was exhausted somewhere). A deadlock ends a run cleanly and does not count.
+pub fn damage(events: &[asyncspec_model::trace::Event]) -> Option<String> {
+    use asyncspec_model::trace::{describe, EventKind};
+    events.iter().find_map(|e| match &e.kind {
+        EventKind::Limit { what } if !what.starts_with("deadlock") => {
+            Some(format!("the run stopped at a limit ({what})"))
+        }
+        kind if describe(kind).contains("RecursionError") => {
+            Some("the run raised RecursionError".to_string())
+        }
+        _ => None,
+    })
+}
+
+/// A checker holding one adapter, restarted after every failure and after every
+/// scenario that may have damaged its process ([`damage`]).
 pub struct Checker {
     spec: AdapterSpec,
-    adapter: Option<Adapter>,
+    /// The adapter, or why the last (re)start failed: every scenario it cannot run is
+    /// reported with that reason.
+    adapter: Result<Adapter, AdapterFailure>,
+    /// The adapter is to be replaced before the next scenario (why).
+    replace: Option<String>,
+    /// How many times the adapter was replaced after a scenario damaged it.
+    pub replacements: u64,
     /// The runtime the adapter reported.
     pub runtime: String,
     profile_override: Option<Profile>,
@@ -106,7 +132,9 @@ impl Checker {
         let runtime = adapter.runtime.clone();
         Ok(Checker {
             spec,
-            adapter: Some(adapter),
+            adapter: Ok(adapter),
+            replace: None,
+            replacements: 0,
             runtime,
             profile_override,
         })
@@ -118,6 +146,12 @@ impl Checker {
             Some(p) => Ok(p),
             None => profile_for_runtime(&self.runtime),
         }
+    }
+
+    /// Replace the adapter process (the old one's process group is killed first).
+    fn restart(&mut self) {
+        self.adapter = Err(AdapterFailure::Spawn("stopped".into()));
+        self.adapter = Adapter::start(&self.spec);
     }
 
     /// Check one scenario.
@@ -148,9 +182,18 @@ impl Checker {
             }
         };
         let started = std::time::Instant::now();
+        if self.replace.take().is_some() {
+            self.replacements += 1;
+            self.restart();
+        } else if self.adapter.is_err() {
+            // The last restart failed: try again, and keep its reason if it fails again.
+            self.restart();
+        }
         let ran = match self.adapter.as_mut() {
-            Some(a) => a.run(&json),
-            None => Err(AdapterFailure::Spawn("adapter not running".into())),
+            Ok(a) => a.run(&json),
+            Err(why) => Err(AdapterFailure::Spawn(format!(
+                "the adapter could not be restarted: {why}"
+            ))),
         };
         result.adapter_s = started.elapsed().as_secs_f64();
         let events = match ran
@@ -160,11 +203,12 @@ impl Checker {
             Ok(evs) => evs,
             Err(failure) => {
                 // Keep going: a fresh adapter for the next scenario.
-                self.adapter = Adapter::start(&self.spec).ok();
+                self.restart();
                 result.outcome = CaseOutcome::AdapterFailure { failure };
                 return result;
             }
         };
+        self.replace = damage(&events);
         let started = std::time::Instant::now();
         let verdict = oracle::check(scenario, profile, &events);
         if let Ok(trace) = asyncspec_model::run(scenario, profile, &[]) {

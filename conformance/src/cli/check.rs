@@ -218,7 +218,12 @@ pub fn check(
             );
         }
     }
+    let decided = conforming + known + diverging;
     if diverging > 0 {
+        ExitCode::from(1)
+    } else if decided == 0 && inconclusive > 0 && !bad_input && failures == 0 {
+        // Nothing was held against the model: that is not a pass.
+        eprintln!("asyncspec check: no scenario was decided ({inconclusive} inconclusive): nothing passed");
         ExitCode::from(1)
     } else if bad_input {
         ExitCode::from(2)
