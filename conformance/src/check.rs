@@ -21,6 +21,9 @@ pub struct CaseResult {
     pub model_s: f64,
     /// Seconds spent waiting on the adapter.
     pub adapter_s: f64,
+    /// The whole divergence report, when a report folder was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_file: Option<String>,
 }
 
 /// What happened to one scenario.
@@ -120,6 +123,8 @@ pub struct Checker {
     /// The runtime the adapter reported.
     pub runtime: String,
     profile_override: Option<Profile>,
+    /// Where whole divergence reports are written (reports kept in results are bounded).
+    pub report_dir: Option<PathBuf>,
 }
 
 impl Checker {
@@ -137,6 +142,7 @@ impl Checker {
             replacements: 0,
             runtime,
             profile_override,
+            report_dir: None,
         })
     }
 
@@ -164,6 +170,7 @@ impl Checker {
             clauses: Vec::new(),
             model_s: 0.0,
             adapter_s: 0.0,
+            report_file: None,
         };
         let profile = match self.profile() {
             Ok(p) => p,
@@ -196,10 +203,10 @@ impl Checker {
             ))),
         };
         result.adapter_s = started.elapsed().as_secs_f64();
-        let events = match ran
-            .map_err(|f| f.to_string())
-            .and_then(|evs| oracle::parse_events(&evs))
-        {
+        // The request is sent: free it before the model runs (a 50 MB scenario is
+        // hundreds of MB as a JSON value), and take the events over, not copies.
+        drop(json);
+        let events = match ran.map_err(|f| f.to_string()).and_then(parse_events_owned) {
             Ok(evs) => evs,
             Err(failure) => {
                 // Keep going: a fresh adapter for the next scenario.
@@ -223,11 +230,59 @@ impl Checker {
         }
         result.model_s = started.elapsed().as_secs_f64();
         result.outcome = match verdict {
-            Ok(verdict) => CaseOutcome::Checked { verdict },
+            Ok(mut verdict) => {
+                result.report_file = self.bound_report(name, &mut verdict);
+                CaseOutcome::Checked { verdict }
+            }
             Err(problem) => CaseOutcome::BadInput { problem },
         };
         result
     }
+
+    /// Bound a verdict's divergence report (the whole one goes to the report folder,
+    /// if there is one: its path is returned).
+    fn bound_report(&self, name: &str, verdict: &mut Verdict) -> Option<String> {
+        let d = match verdict {
+            Verdict::Diverges(d) => d,
+            Verdict::Known { documented, .. } => documented.as_mut(),
+            _ => return None,
+        };
+        let saved = self.report_dir.as_ref().map(|dir| {
+            let file: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let path = dir.join(format!("{}.txt", file.trim_start_matches('_')));
+            match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, d.report())) {
+                Ok(()) => path.display().to_string(),
+                Err(e) => format!("(not written: {}: {e})", path.display()),
+            }
+        });
+        d.bound(oracle::REPORT_CONTEXT);
+        saved
+    }
+}
+
+/// An adapter's events in the trace format, consumed (no copies kept).
+fn parse_events_owned(
+    events: Vec<serde_json::Value>,
+) -> Result<Vec<asyncspec_model::trace::Event>, String> {
+    events
+        .into_iter()
+        .map(|v| {
+            use serde::Deserialize as _;
+            asyncspec_model::trace::Event::deserialize(&v).map_err(|e| {
+                let shown: String = v.to_string().chars().take(300).collect();
+                format!("event {shown} is not the trace format: {e}")
+            })
+        })
+        .collect()
 }
 
 /// Per clause, over many cases: conforming, diverging, or neither checked.
@@ -285,9 +340,16 @@ pub fn clause_verdicts(
     out
 }
 
-/// Where live coverage is written (`target/asyncspec/live/<runtime>.json`).
+/// Environment variable naming the live coverage folder instead of [`live_dir`]'s default.
+pub const LIVE_DIR_ENV: &str = "ASYNCSPEC_LIVE_DIR";
+
+/// Where live coverage is written (`target/asyncspec/live/<runtime>.json` of the source
+/// tree, or `$ASYNCSPEC_LIVE_DIR`).
 pub fn live_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/asyncspec/live")
+    match std::env::var_os(LIVE_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/asyncspec/live"),
+    }
 }
 
 /// Record which clauses conformed live on `runtime`, for `asyncspec clauses`.
@@ -367,12 +429,14 @@ mod tests {
                         model: Vec::new(),
                         real: Vec::new(),
                         floating_mismatch: None,
+                        cut: None,
                     }),
                 },
             },
             clauses: strings(clauses),
             model_s: 0.0,
             adapter_s: 0.0,
+            report_file: None,
         }
     }
 
