@@ -8,7 +8,7 @@
 
 use serde_json::Value as Json;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -66,7 +66,7 @@ impl AdapterSpec {
 
 /// Where the bundled Python adapter package lives.
 pub fn python_adapter_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("adapters/python")
+    crate::resources::adapter_dir()
 }
 
 /// What went wrong with an adapter.

@@ -346,9 +346,12 @@ pub const LIVE_DIR_ENV: &str = "ASYNCSPEC_LIVE_DIR";
 /// Where live coverage is written (`target/asyncspec/live/<runtime>.json` of the source
 /// tree, or `$ASYNCSPEC_LIVE_DIR`).
 pub fn live_dir() -> PathBuf {
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     match std::env::var_os(LIVE_DIR_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/asyncspec/live"),
+        _ if tree.join("Cargo.toml").is_file() => tree.join("target/asyncspec/live"),
+        // An installed binary whose source tree is gone.
+        _ => std::env::temp_dir().join("asyncspec/live"),
     }
 }
 

@@ -21,7 +21,8 @@ use cli::common::{Format, RuntimeArgs};
 #[derive(Parser)]
 #[command(name = "asyncspec", version, propagate_version = true)]
 struct Cli {
-    /// The catalogue folder (default: this build's `specs/`; or set ASYNCSPEC_SPECS).
+    /// The catalogue folder (default: this build's `specs/` while it exists, else the
+    /// catalogue built into the binary; or set ASYNCSPEC_SPECS).
     #[arg(long, global = true, env = "ASYNCSPEC_SPECS", value_name = "DIR")]
     specs: Option<PathBuf>,
     #[command(subcommand)]
@@ -182,7 +183,7 @@ fn main() -> ExitCode {
     let specs_dir = cli
         .specs
         .clone()
-        .unwrap_or_else(asyncspec_specs::default_specs_dir);
+        .unwrap_or_else(asyncspec_conformance::resources::specs_dir);
     match cli.command {
         Command::Clauses {
             format,

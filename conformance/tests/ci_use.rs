@@ -794,3 +794,48 @@ fn a_terminal_gets_a_live_progress_line_colour_unless_no_color_and_a_recap() {
     );
     assert!(piped.contains("failures ("), "{piped}");
 }
+
+#[test]
+fn an_installed_binary_finds_its_catalogue_and_adapter_without_its_source_tree() {
+    // Before: the binary found both only under the source tree it was built in.
+    let dir = scratch("installed");
+    let bin = dir.join("prefix/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let installed = bin.join("asyncspec");
+    std::fs::copy(binary(), &installed).unwrap();
+    let run = |args: &[&str], extra: &[(&str, &str)]| {
+        let mut cmd = Command::new(&installed);
+        cmd.args(args)
+            .current_dir(&dir)
+            .env("ASYNCSPEC_DATA", "embedded")
+            .env("ASYNCSPEC_CACHE", dir.join("cache"))
+            .env_remove("ASYNCSPEC_SPECS")
+            .env_remove("ASYNCSPEC_ADAPTER_DIR");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = run_bounded(&mut cmd, Duration::from_secs(120));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let scenario = bundled("asyncio/tasks/await_reraises.json");
+    let (code, out, err) = run(&["check", &scenario], &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, err) = run(&["clauses", "--format", "json"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(list.as_array().unwrap().len() >= 200);
+    // The overrides win.
+    let (code, out, err) = run(
+        &["check", &scenario],
+        &[("ASYNCSPEC_ADAPTER_DIR", "/no/such/dir")],
+    );
+    assert_eq!(code, Some(3), "{out}{err}");
+    assert!(
+        err.contains("No module named asyncspec_adapter"),
+        "{out}{err}"
+    );
+}
