@@ -12,7 +12,10 @@ use crate::sync::{mpsc, thread};
 pub struct Worker<'a, M> {
     next: &'a AtomicU64,
     cases: u64,
-    stop: &'a AtomicBool,
+    /// None for a run that cannot be stopped: then `take` is one atomic operation, as
+    /// before (every atomic operation is a point where shuttle's exhaustive search
+    /// branches).
+    stop: Option<&'a AtomicBool>,
     tx: mpsc::Sender<M>,
 }
 
@@ -20,7 +23,7 @@ impl<M> Worker<'_, M> {
     /// The next case nobody has taken, or `None` once all are taken or the run was
     /// stopped.
     pub fn take(&self) -> Option<u64> {
-        if self.stop.load(Ordering::SeqCst) {
+        if self.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
             return None;
         }
         let case = self.next.fetch_add(1, Ordering::SeqCst);
@@ -29,7 +32,9 @@ impl<M> Worker<'_, M> {
 
     /// Stop the run: no worker takes another case (those taken still finish).
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
+        if let Some(s) = self.stop {
+            s.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Send a message to the caller (dropped if the caller stopped listening).
@@ -48,7 +53,7 @@ pub fn run<M: Send>(
     work: impl Fn(&Worker<'_, M>) + Sync,
     sink: impl FnMut(M),
 ) {
-    run_stoppable(jobs, cases, &AtomicBool::new(false), work, sink)
+    run_with(jobs, cases, None, work, sink)
 }
 
 /// [`run`], stopped early once `stop` is set (by a worker, or by `sink` on the calling
@@ -58,6 +63,16 @@ pub fn run_stoppable<M: Send>(
     jobs: usize,
     cases: u64,
     stop: &AtomicBool,
+    work: impl Fn(&Worker<'_, M>) + Sync,
+    sink: impl FnMut(M),
+) {
+    run_with(jobs, cases, Some(stop), work, sink)
+}
+
+fn run_with<M: Send>(
+    jobs: usize,
+    cases: u64,
+    stop: Option<&AtomicBool>,
     work: impl Fn(&Worker<'_, M>) + Sync,
     mut sink: impl FnMut(M),
 ) {

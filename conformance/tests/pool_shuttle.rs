@@ -112,6 +112,9 @@ fn stopped_run(jobs: usize, cases: u64) {
 }
 
 #[test]
-fn every_schedule_of_a_stopped_run_delivers_what_was_taken_and_returns() {
-    shuttle::check_dfs(|| stopped_run(2, 3), None);
+fn a_stopped_run_delivers_what_was_taken_and_returns() {
+    // Random and PCT schedules: the stop flag's reads multiply the schedules past what
+    // an exhaustive search finishes in CI.
+    shuttle::check_random(|| stopped_run(2, 3), 2000);
+    shuttle::check_pct(|| stopped_run(3, 4), 2000, 3);
 }
