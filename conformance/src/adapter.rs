@@ -224,11 +224,20 @@ impl Adapter {
     }
 
     /// Run one scenario (as JSON); the events it reported, in order.
-    pub fn run(&mut self, scenario: &Json) -> Result<Vec<Json>, AdapterFailure> {
+    pub fn run(&mut self, scenario: &impl serde::Serialize) -> Result<Vec<Json>, AdapterFailure> {
         self.next_id += 1;
         let id = self.next_id.to_string();
-        let request = serde_json::json!({"id": id, "scenario": scenario});
-        let write = writeln!(self.stdin, "{request}").and_then(|()| self.stdin.flush());
+        // Streamed: a JSON value of a 50 MB scenario, and its copy in the request, took
+        // gigabytes.
+        let write = {
+            let mut w = std::io::BufWriter::new(&mut self.stdin);
+            write!(w, "{{\"id\":{},\"scenario\":", Json::String(id.clone()))
+                .and_then(|()| {
+                    serde_json::to_writer(&mut w, scenario).map_err(std::io::Error::from)
+                })
+                .and_then(|()| writeln!(w, "}}"))
+                .and_then(|()| w.flush())
+        };
         if write.is_err() {
             return Err(self.read_line(Duration::from_millis(200)).err().unwrap_or(
                 AdapterFailure::Crashed {

@@ -179,15 +179,6 @@ impl Checker {
                 return result;
             }
         };
-        let json = match serde_json::to_value(scenario) {
-            Ok(j) => j,
-            Err(e) => {
-                result.outcome = CaseOutcome::BadInput {
-                    problem: e.to_string(),
-                };
-                return result;
-            }
-        };
         let started = std::time::Instant::now();
         if self.replace.take().is_some() {
             self.replacements += 1;
@@ -197,15 +188,14 @@ impl Checker {
             self.restart();
         }
         let ran = match self.adapter.as_mut() {
-            Ok(a) => a.run(&json),
+            Ok(a) => a.run(scenario),
             Err(why) => Err(AdapterFailure::Spawn(format!(
                 "the adapter could not be restarted: {why}"
             ))),
         };
         result.adapter_s = started.elapsed().as_secs_f64();
-        // The request is sent: free it before the model runs (a 50 MB scenario is
-        // hundreds of MB as a JSON value), and take the events over, not copies.
-        drop(json);
+        // The request went out streamed (no JSON value of the scenario); the events are
+        // taken over, not copied.
         let events = match ran.map_err(|f| f.to_string()).and_then(parse_events_owned) {
             Ok(evs) => evs,
             Err(failure) => {

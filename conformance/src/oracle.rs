@@ -463,7 +463,7 @@ fn check_profile(scenario: &Scenario, profile: Profile, real: &[Event]) -> Resul
     if conforms {
         return Ok(Verdict::Conforms { allowed: 1 });
     }
-    runs.push((Vec::new(), canonical.clone(), common));
+    runs.push((Vec::new(), canonical, common));
     frontier.push((common, 0, std::cmp::Reverse(0)));
     while let Some((common, _, std::cmp::Reverse(at))) = frontier.pop() {
         let (script, trace, _) = runs[at].clone();
