@@ -8,7 +8,7 @@
 
 use serde_json::Value as Json;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -66,7 +66,7 @@ impl AdapterSpec {
 
 /// Where the bundled Python adapter package lives.
 pub fn python_adapter_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("adapters/python")
+    crate::resources::adapter_dir()
 }
 
 /// What went wrong with an adapter.
@@ -144,12 +144,17 @@ impl Adapter {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // Its own process group, so everything it starts (a wrapper script's
+        // interpreter, say) is killed with it; see `groups`.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        groups::watch_signals();
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
         let mut child = cmd
             .spawn()
             .map_err(|e| AdapterFailure::Spawn(format!("{program}: {e}")))?;
+        groups::register(child.id());
         let stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let stderr_pipe = child.stderr.take().expect("piped");
@@ -219,11 +224,20 @@ impl Adapter {
     }
 
     /// Run one scenario (as JSON); the events it reported, in order.
-    pub fn run(&mut self, scenario: &Json) -> Result<Vec<Json>, AdapterFailure> {
+    pub fn run(&mut self, scenario: &impl serde::Serialize) -> Result<Vec<Json>, AdapterFailure> {
         self.next_id += 1;
         let id = self.next_id.to_string();
-        let request = serde_json::json!({"id": id, "scenario": scenario});
-        let write = writeln!(self.stdin, "{request}").and_then(|()| self.stdin.flush());
+        // Streamed: a JSON value of a 50 MB scenario, and its copy in the request, took
+        // gigabytes.
+        let write = {
+            let mut w = std::io::BufWriter::new(&mut self.stdin);
+            write!(w, "{{\"id\":{},\"scenario\":", Json::String(id.clone()))
+                .and_then(|()| {
+                    serde_json::to_writer(&mut w, scenario).map_err(std::io::Error::from)
+                })
+                .and_then(|()| writeln!(w, "}}"))
+                .and_then(|()| w.flush())
+        };
         if write.is_err() {
             return Err(self.read_line(Duration::from_millis(200)).err().unwrap_or(
                 AdapterFailure::Crashed {
@@ -262,8 +276,67 @@ impl Adapter {
 
 impl Drop for Adapter {
     fn drop(&mut self) {
+        groups::kill(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Adapter process groups: each adapter leads its own, and the whole group is killed
+/// when the adapter is dropped (a hang, a crash, a damaged process, the end of a run)
+/// and when the oracle gets SIGTERM (what a CI timeout sends), SIGINT or SIGHUP.
+/// Without this a hung adapter, or the interpreter a wrapper script started, outlived
+/// the oracle.
+mod groups {
+    use std::collections::BTreeSet;
+    use std::sync::{Mutex, Once};
+
+    static LIVE: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+    static WATCH: Once = Once::new();
+
+    fn live() -> std::sync::MutexGuard<'static, BTreeSet<u32>> {
+        LIVE.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A group led by `pid` was started.
+    pub fn register(pid: u32) {
+        live().insert(pid);
+    }
+
+    /// Kill the group led by `pid` (SIGKILL to every member).
+    pub fn kill(pid: u32) {
+        live().remove(&pid);
+        kill_group(pid);
+    }
+
+    fn kill_group(pid: u32) {
+        if let Some(pid) = i32::try_from(pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+
+    /// On SIGTERM, SIGINT or SIGHUP: kill every adapter group, then exit as the signal
+    /// would have (128 + its number). Installed once, when the first adapter starts.
+    pub fn watch_signals() {
+        WATCH.call_once(|| {
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+            let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+            else {
+                return;
+            };
+            std::thread::spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    let pids: Vec<u32> = live().iter().copied().collect();
+                    for pid in pids {
+                        kill_group(pid);
+                    }
+                    std::process::exit(128 + sig);
+                }
+            });
+        });
     }
 }
 

@@ -21,6 +21,9 @@ pub struct CaseResult {
     pub model_s: f64,
     /// Seconds spent waiting on the adapter.
     pub adapter_s: f64,
+    /// The whole divergence report, when a report folder was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_file: Option<String>,
 }
 
 /// What happened to one scenario.
@@ -93,13 +96,41 @@ pub fn profile_for_runtime(runtime: &str) -> Result<Profile, String> {
     Profile::parse(&name).map_err(|_| format!("no model profile for runtime {runtime:?}"))
 }
 
-/// A checker holding one adapter, restarted after every failure.
+/// Why a scenario's run may have left the adapter process unfit for the next one, if
+/// it may have: it stopped at a limit other than a deadlock (the interpreter was
+/// interrupted mid-run, leaving whatever it built: a chain of tasks each awaiting the
+/// next, say, whose later collection recursed until RecursionError in every scenario
+/// after it), or something in it raised RecursionError (the interpreter's own stack
+/// was exhausted somewhere). A deadlock ends a run cleanly and does not count.
+pub fn damage(events: &[asyncspec_model::trace::Event]) -> Option<String> {
+    use asyncspec_model::trace::{describe, EventKind};
+    events.iter().find_map(|e| match &e.kind {
+        EventKind::Limit { what } if !what.starts_with("deadlock") => {
+            Some(format!("the run stopped at a limit ({what})"))
+        }
+        kind if describe(kind).contains("RecursionError") => {
+            Some("the run raised RecursionError".to_string())
+        }
+        _ => None,
+    })
+}
+
+/// A checker holding one adapter, restarted after every failure and after every
+/// scenario that may have damaged its process ([`damage`]).
 pub struct Checker {
     spec: AdapterSpec,
-    adapter: Option<Adapter>,
+    /// The adapter, or why the last (re)start failed: every scenario it cannot run is
+    /// reported with that reason.
+    adapter: Result<Adapter, AdapterFailure>,
+    /// The adapter is to be replaced before the next scenario (why).
+    replace: Option<String>,
+    /// How many times the adapter was replaced after a scenario damaged it.
+    pub replacements: u64,
     /// The runtime the adapter reported.
     pub runtime: String,
     profile_override: Option<Profile>,
+    /// Where whole divergence reports are written (reports kept in results are bounded).
+    pub report_dir: Option<PathBuf>,
 }
 
 impl Checker {
@@ -112,9 +143,12 @@ impl Checker {
         let runtime = adapter.runtime.clone();
         Ok(Checker {
             spec,
-            adapter: Some(adapter),
+            adapter: Ok(adapter),
+            replace: None,
+            replacements: 0,
             runtime,
             profile_override,
+            report_dir: None,
         })
     }
 
@@ -124,6 +158,12 @@ impl Checker {
             Some(p) => Ok(p),
             None => profile_for_runtime(&self.runtime),
         }
+    }
+
+    /// Replace the adapter process (the old one's process group is killed first).
+    fn restart(&mut self) {
+        self.adapter = Err(AdapterFailure::Spawn("stopped".into()));
+        self.adapter = Adapter::start(&self.spec);
     }
 
     /// Check one scenario.
@@ -136,6 +176,7 @@ impl Checker {
             clauses: Vec::new(),
             model_s: 0.0,
             adapter_s: 0.0,
+            report_file: None,
         };
         let profile = match self.profile() {
             Ok(p) => p,
@@ -144,33 +185,33 @@ impl Checker {
                 return result;
             }
         };
-        let json = match serde_json::to_value(scenario) {
-            Ok(j) => j,
-            Err(e) => {
-                result.outcome = CaseOutcome::BadInput {
-                    problem: e.to_string(),
-                };
-                return result;
-            }
-        };
         let started = std::time::Instant::now();
+        if self.replace.take().is_some() {
+            self.replacements += 1;
+            self.restart();
+        } else if self.adapter.is_err() {
+            // The last restart failed: try again, and keep its reason if it fails again.
+            self.restart();
+        }
         let ran = match self.adapter.as_mut() {
-            Some(a) => a.run(&json),
-            None => Err(AdapterFailure::Spawn("adapter not running".into())),
+            Ok(a) => a.run(scenario),
+            Err(why) => Err(AdapterFailure::Spawn(format!(
+                "the adapter could not be restarted: {why}"
+            ))),
         };
         result.adapter_s = started.elapsed().as_secs_f64();
-        let events = match ran
-            .map_err(|f| f.to_string())
-            .and_then(|evs| oracle::parse_events(&evs))
-        {
+        // The request went out streamed (no JSON value of the scenario); the events are
+        // taken over, not copied.
+        let events = match ran.map_err(|f| f.to_string()).and_then(parse_events_owned) {
             Ok(evs) => evs,
             Err(failure) => {
                 // Keep going: a fresh adapter for the next scenario.
-                self.adapter = Adapter::start(&self.spec).ok();
+                self.restart();
                 result.outcome = CaseOutcome::AdapterFailure { failure };
                 return result;
             }
         };
+        self.replace = damage(&events);
         let started = std::time::Instant::now();
         let verdict = oracle::check(scenario, profile, &events);
         if let Ok(trace) = asyncspec_model::run(scenario, profile, &[]) {
@@ -185,7 +226,10 @@ impl Checker {
         }
         result.model_s = started.elapsed().as_secs_f64();
         result.outcome = match verdict {
-            Ok(verdict) => CaseOutcome::Checked { verdict },
+            Ok(mut verdict) => {
+                result.report_file = self.bound_report(name, &mut verdict);
+                CaseOutcome::Checked { verdict }
+            }
             Err(asyncspec_model::RunError::Invalid(problem)) => CaseOutcome::BadInput { problem },
             Err(e @ asyncspec_model::RunError::Internal(_)) => CaseOutcome::InternalError {
                 problem: e.to_string(),
@@ -193,6 +237,51 @@ impl Checker {
         };
         result
     }
+
+    /// Bound a verdict's divergence report (the whole one goes to the report folder,
+    /// if there is one: its path is returned).
+    fn bound_report(&self, name: &str, verdict: &mut Verdict) -> Option<String> {
+        let d = match verdict {
+            Verdict::Diverges(d) => d,
+            Verdict::Known { documented, .. } => documented.as_mut(),
+            _ => return None,
+        };
+        let saved = self.report_dir.as_ref().map(|dir| {
+            let file: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let path = dir.join(format!("{}.txt", file.trim_start_matches('_')));
+            match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, d.report())) {
+                Ok(()) => path.display().to_string(),
+                Err(e) => format!("(not written: {}: {e})", path.display()),
+            }
+        });
+        d.bound(oracle::REPORT_CONTEXT);
+        saved
+    }
+}
+
+/// An adapter's events in the trace format, consumed (no copies kept).
+fn parse_events_owned(
+    events: Vec<serde_json::Value>,
+) -> Result<Vec<asyncspec_model::trace::Event>, String> {
+    events
+        .into_iter()
+        .map(|v| {
+            use serde::Deserialize as _;
+            asyncspec_model::trace::Event::deserialize(&v).map_err(|e| {
+                let shown: String = v.to_string().chars().take(300).collect();
+                format!("event {shown} is not the trace format: {e}")
+            })
+        })
+        .collect()
 }
 
 /// Per clause, over many cases: conforming, diverging, or neither checked.
@@ -250,9 +339,19 @@ pub fn clause_verdicts(
     out
 }
 
-/// Where live coverage is written (`target/asyncspec/live/<runtime>.json`).
+/// Environment variable naming the live coverage folder instead of [`live_dir`]'s default.
+pub const LIVE_DIR_ENV: &str = "ASYNCSPEC_LIVE_DIR";
+
+/// Where live coverage is written (`target/asyncspec/live/<runtime>.json` of the source
+/// tree, or `$ASYNCSPEC_LIVE_DIR`).
 pub fn live_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/asyncspec/live")
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    match std::env::var_os(LIVE_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ if tree.join("Cargo.toml").is_file() => tree.join("target/asyncspec/live"),
+        // An installed binary whose source tree is gone.
+        _ => std::env::temp_dir().join("asyncspec/live"),
+    }
 }
 
 /// Record which clauses conformed live on `runtime`, for `asyncspec clauses`.
@@ -332,12 +431,14 @@ mod tests {
                         model: Vec::new(),
                         real: Vec::new(),
                         floating_mismatch: None,
+                        cut: None,
                     }),
                 },
             },
             clauses: strings(clauses),
             model_s: 0.0,
             adapter_s: 0.0,
+            report_file: None,
         }
     }
 

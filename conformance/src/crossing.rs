@@ -323,6 +323,18 @@ fn statements(v: &str) -> Vec<(&'static str, Json)> {
             "return",
             json!({"op": "await", "target": {"coro": "returns_x"}}),
         ),
+        (
+            "sync_call",
+            json!({"op": "sync_call", "target": v, "method": "put_nowait", "arg": 1}),
+        ),
+        (
+            "sync_await",
+            json!({"op": "sync_await", "target": v, "method": "acquire"}),
+        ),
+        (
+            "condition_over",
+            json!({"op": "sync_new", "kind": "condition", "var": "c", "lock": v}),
+        ),
     ]
 }
 

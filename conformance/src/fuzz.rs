@@ -33,6 +33,43 @@ pub struct FuzzConfig {
     pub progress: bool,
     /// Which generator.
     pub generator: generate::Generator,
+    /// Only cases `k-1, k-1+n, k-1+2n, ...` below `cases` (shard k of n, 1-based).
+    pub shard: Option<(u64, u64)>,
+    /// Stop taking cases after this many failures (divergences, adapter failures).
+    pub failures_max: Option<u64>,
+    /// Take no case after this instant.
+    pub deadline: Option<Instant>,
+}
+
+impl FuzzConfig {
+    /// How many cases this run (this shard) takes.
+    pub fn planned(&self) -> u64 {
+        match self.shard {
+            Some((k, n)) => self.cases.saturating_sub(k - 1).div_ceil(n),
+            None => self.cases,
+        }
+    }
+
+    /// The case number of this run's `i`-th case.
+    pub fn case_number(&self, i: u64) -> u64 {
+        match self.shard {
+            Some((k, n)) => (k - 1) + i * n,
+            None => i,
+        }
+    }
+}
+
+/// One case's verdict word and seconds (for JUnit and the progress line).
+#[derive(Clone, Debug)]
+pub struct CaseRecord {
+    /// Case number.
+    pub case: u64,
+    /// ok, known, DIVERGES, inconclusive, unreproducible, ADAPTER FAILURE.
+    pub word: &'static str,
+    /// Seconds in the model and the adapter.
+    pub seconds: f64,
+    /// Why, for inconclusive cases.
+    pub reason: Option<String>,
 }
 
 /// A divergence found, shrunk and saved.
@@ -90,6 +127,11 @@ pub struct FuzzSummary {
     pub failures: Vec<(u64, String)>,
     /// Each unreproducible divergence: case, saved file, the first report.
     pub unreproducible_cases: Vec<(u64, String, String)>,
+    /// Cases planned but not run (the run was stopped: failures_max, deadline).
+    pub not_run: u64,
+    /// Every case run, in the order they finished.
+    #[serde(skip)]
+    pub records: Vec<CaseRecord>,
 }
 
 /// Count statements in a scenario (the size a shrink minimises).
@@ -176,10 +218,13 @@ fn save(dir: &Path, seed: u64, case: u64, s: &Scenario, runtime: &str) -> std::i
 pub fn fuzz(
     cfg: &FuzzConfig,
     replay_hint: &(dyn Fn(&Path, u64, u64) -> String + Sync),
+    observe: &mut dyn FnMut(&FuzzSummary),
 ) -> Result<FuzzSummary, String> {
     let started = Instant::now();
     let mut summary = FuzzSummary::default();
     let mut fatal = None;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let failures = std::sync::atomic::AtomicU64::new(0);
     let work = |pool: &crate::pool::Worker<'_, Msg>| {
         let mut checker = match Checker::new(cfg.spec.clone(), cfg.profile) {
             Ok(c) => c,
@@ -189,15 +234,41 @@ pub fn fuzz(
             }
         };
         pool.send(Msg::Runtime(checker.runtime.clone()));
-        while let Some(case) = pool.take() {
-            for msg in check_case(cfg, replay_hint, &mut checker, case) {
+        loop {
+            if cfg.deadline.is_some_and(|d| Instant::now() >= d) {
+                pool.stop();
+            }
+            let Some(i) = pool.take() else { break };
+            for msg in check_case(cfg, replay_hint, &mut checker, cfg.case_number(i)) {
+                if let Msg::Done { outcome, .. } = &msg {
+                    let failed = matches!(
+                        outcome,
+                        CaseOutcome::Checked {
+                            verdict: Verdict::Diverges(_)
+                        } | CaseOutcome::AdapterFailure { .. }
+                            | CaseOutcome::BadInput { .. }
+                    );
+                    // Counted before this worker takes another case (--fail-fast).
+                    if failed
+                        && cfg.failures_max.is_some_and(|m| {
+                            failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 >= m
+                        })
+                    {
+                        pool.stop();
+                    }
+                }
                 pool.send(msg);
             }
         }
     };
-    crate::pool::run(cfg.jobs, cfg.cases, work, |msg| {
-        collect(msg, cfg, started, &mut summary, &mut fatal)
+    crate::pool::run_stoppable(cfg.jobs, cfg.planned(), &stop, work, |msg| {
+        let done = matches!(msg, Msg::Done { .. });
+        collect(msg, cfg, started, &mut summary, &mut fatal);
+        if done {
+            observe(&summary);
+        }
     });
+    summary.not_run = cfg.planned().saturating_sub(summary.cases);
     if let Some(e) = fatal {
         if summary.cases == 0 {
             return Err(e);
@@ -297,6 +368,32 @@ fn collect(
                 summary.cases += 1;
                 summary.model_seconds += model_s;
                 summary.adapter_seconds += adapter_s;
+                let (word, reason) = match &outcome {
+                    CaseOutcome::Checked {
+                        verdict: Verdict::Conforms { .. },
+                    } => ("ok", None),
+                    CaseOutcome::Checked {
+                        verdict: Verdict::Known { .. },
+                    } => ("known", None),
+                    CaseOutcome::Checked {
+                        verdict: Verdict::Diverges(_),
+                    } => ("DIVERGES", None),
+                    CaseOutcome::Checked {
+                        verdict: Verdict::Inconclusive { reason },
+                    } => ("inconclusive", Some(reason.clone())),
+                    CaseOutcome::AdapterFailure { .. } | CaseOutcome::BadInput { .. } => {
+                        ("ADAPTER FAILURE", None)
+                    }
+                    CaseOutcome::InternalError { problem } => {
+                        ("INTERNAL ERROR", Some(problem.clone()))
+                    }
+                };
+                summary.records.push(CaseRecord {
+                    case,
+                    word,
+                    seconds: model_s + adapter_s,
+                    reason,
+                });
                 match outcome {
                     CaseOutcome::Checked {
                         verdict: Verdict::Conforms { .. },
@@ -332,7 +429,7 @@ fn collect(
                     eprintln!(
                         "fuzz: {}/{} cases, {} divergences, {} adapter failures, {:.0}/s",
                         summary.cases,
-                        cfg.cases,
+                        cfg.planned(),
                         summary.divergences,
                         summary.adapter_failures,
                         summary.cases as f64 / started.elapsed().as_secs_f64()

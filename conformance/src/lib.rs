@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod generate;
 pub mod oracle;
 pub mod pool;
+pub mod resources;
 pub mod scenarios;
 
 /// The threads, atomics and channels `pool` is written against: std's here; the

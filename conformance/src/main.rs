@@ -1,7 +1,8 @@
 //! `asyncspec`: the command line of the clause catalogue, the model and the oracle.
 //!
-//! Exit status: 0 success, 1 a check found a problem (divergence, failed verification),
-//! 2 bad input (malformed spec, scenario or arguments), 3 an adapter failed.
+//! Exit status: 0 success, 1 a check found a problem (divergence, failed verification,
+//! nothing decided), 2 bad input (malformed spec, scenario or arguments), 3 an adapter
+//! failed. With `--format json` stdout always carries one JSON document, errors included.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -20,7 +21,8 @@ use cli::common::{Format, RuntimeArgs};
 #[derive(Parser)]
 #[command(name = "asyncspec", version, propagate_version = true)]
 struct Cli {
-    /// The catalogue folder (default: this build's `specs/`; or set ASYNCSPEC_SPECS).
+    /// The catalogue folder (default: this build's `specs/` while it exists, else the
+    /// catalogue built into the binary; or set ASYNCSPEC_SPECS).
     #[arg(long, global = true, env = "ASYNCSPEC_SPECS", value_name = "DIR")]
     specs: Option<PathBuf>,
     #[command(subcommand)]
@@ -49,7 +51,8 @@ enum Command {
         chapter: Option<String>,
         /// Only clauses with this status: implemented, unimplemented, snapshot,
         /// no-snapshot, not-live, todo (not implemented or not snapshot-covered).
-        #[arg(long, value_name = "STATUS")]
+        #[arg(long, value_name = "STATUS", value_parser = clap::builder::PossibleValuesParser::new(
+            ["implemented", "unimplemented", "snapshot", "no-snapshot", "not-live", "todo"]))]
         status: Option<String>,
         /// Also check every seed quote is verbatim in its document and every quote of a
         /// CPython source file is verbatim in that version's installed source.
@@ -76,7 +79,8 @@ enum Command {
         /// The scenario file (JSON).
         scenario: PathBuf,
         /// The runtime profile to reproduce.
-        #[arg(long, default_value = "cpython-3.13")]
+        #[arg(long, default_value = "cpython-3.13",
+              value_parser = clap::builder::PossibleValuesParser::new(cli::common::PROFILES))]
         profile: String,
         /// Seed for the choice points (decimal or 0x-hex).
         #[arg(long)]
@@ -93,10 +97,15 @@ enum Command {
     },
     /// Generate scenarios, check each against a real runtime, shrink what diverges.
     ///
-    /// Case K of seed S is always the same scenario. Every divergence is shrunk to a
-    /// minimal scenario, saved under --regressions with its seed and case, and printed
-    /// with the command that replays it. Progress goes to stderr every 100 cases. Exit
-    /// status: 0 clean, 1 divergence, 2 bad input, 3 adapter failure.
+    /// Case K of seed S is always the same scenario. The regressions saved under
+    /// --regressions are replayed first. Every new divergence is shrunk to a minimal
+    /// scenario, saved under --regressions with its seed and case, and printed with the
+    /// command that replays it. Progress: a live line on a terminal, else a line on
+    /// stderr every 100 cases. At the end, a recap of every failure with its replay line.
+    ///
+    /// Exit status: 0 clean; 1 a divergence (new or saved), or nothing decided (every
+    /// case inconclusive); 2 bad input (arguments); 3 an adapter failure. With --format
+    /// json stdout is always one JSON document, with "error" and "exit_code" in it.
     ///
     /// Examples:
     ///   asyncspec fuzz --impl asyncio --cases 2000 --seed 1 --jobs 2
@@ -104,37 +113,17 @@ enum Command {
     ///   asyncspec fuzz --generator streams --cases 1500 --seed 1   (reads over the simulated network)
     ///   asyncspec fuzz --generator sockets --cases 1500 --seed 1   (the same, over loopback TCP)
     ///   asyncspec fuzz --impl uvloop --python VENV/bin/python --cases 1500 --seed 1
+    ///   asyncspec fuzz --cases 4000 --shard 2/4 --junit fuzz.xml   (one of four CI runners)
+    ///   asyncspec fuzz --cases 100000 --max-time 600 --fail-fast   (a ten-minute campaign)
     ///
     /// uvloop and rloop must be installed for --python; their traces are held to their own
     /// loop's rules, and runs those allow but asyncio's do not count as known divergences.
     #[command(verbatim_doc_comment)]
-    Fuzz {
-        /// The runtime under test.
-        #[command(flatten)]
-        runtime: RuntimeArgs,
-        /// How many cases.
-        #[arg(long, default_value_t = 1000)]
-        cases: u64,
-        /// Seed (decimal or 0x-hex).
-        #[arg(long, default_value = "1")]
-        seed: String,
-        /// Parallel workers, one adapter process each.
-        #[arg(long, default_value_t = 2)]
-        jobs: usize,
-        /// Where shrunk divergences are saved.
-        #[arg(long, default_value = "conformance/regressions")]
-        regressions: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Scenario generator: plain; bound (programs start with some variables bound);
-        /// streams (reads of two streams fed by the simulated network, with faults);
-        /// sockets (streams' cases, delivered over real loopback TCP connections);
-        /// sync (tasks sharing locks, events, conditions, semaphores, a barrier, queues).
-        #[arg(long, default_value = "plain")]
-        generator: String,
-    },
+    Fuzz(cli::fuzz::FuzzArgs),
     /// Replay a saved scenario, or case K of seed S, on the model and the runtime.
+    ///
+    /// Exit status: 0 conforms (or a known divergence), 1 diverges or inconclusive,
+    /// 2 bad input, 3 adapter failure.
     ///
     /// Examples:
     ///   asyncspec replay conformance/regressions/fuzz-1-17.json
@@ -149,9 +138,9 @@ enum Command {
         /// Case number in that run.
         #[arg(long, requires = "seed")]
         case: Option<u64>,
-        /// The generator that run used (plain, bound, streams, sockets or sync).
-        #[arg(long, default_value = "plain")]
-        generator: String,
+        /// The generator that run used.
+        #[arg(long, value_enum, default_value_t = cli::fuzz::GeneratorArg::Plain)]
+        generator: cli::fuzz::GeneratorArg,
         /// The runtime under test.
         #[command(flatten)]
         runtime: RuntimeArgs,
@@ -160,10 +149,8 @@ enum Command {
     ///
     /// Runs every scenario (files, or folders of .json files) on the runtime through an
     /// adapter process, holds its trace against the model under the runtime's profile,
-    /// and prints a verdict per scenario and per clause, then a one-line summary. A
-    /// divergence shows the first differing event, the clauses involved and both traces
-    /// side by side. Exit status: 0 conforming (known divergences included), 1 divergence,
-    /// 2 bad input, 3 adapter failure.
+    /// and prints a verdict per scenario and per clause, a recap of every failure with
+    /// the command that replays it, then a one-line summary.
     ///
     /// Examples:
     ///   asyncspec check --impl asyncio tests/scenarios
@@ -171,36 +158,32 @@ enum Command {
     ///   asyncspec check --adapter "micropython my_adapter.py" s.json --profile cpython-3.13
     ///   asyncspec check --impl rloop --python VENV/bin/python tests/scenarios/loops
     ///   asyncspec check --delivery socket tests/scenarios/asyncio/streams   (over loopback TCP)
+    ///   asyncspec check --jobs 2 --shard 1/4 --junit results.xml tests/scenarios   (one of four CI runners)
+    ///   asyncspec check --clause asyncio.taskgroups --fail-fast tests/scenarios
     ///
     /// Verdicts: ok (the model allows the trace), known (the runtime's own loop rules allow
-    /// it, asyncio's do not: a catalogued divergence), DIVERGES (neither: a failure).
+    /// it, asyncio's do not: a catalogued divergence), DIVERGES (neither: a failure),
+    /// inconclusive (the model cannot decide: not a pass), ADAPTER FAILURE, BAD INPUT.
+    ///
+    /// Exit status: 0 every scenario run conformed (known divergences included) and at
+    /// least one was decided; 1 a divergence, or nothing decided (all inconclusive), or
+    /// scenarios left unrun by --fail-fast/--max-fail/--max-time; 2 bad input (arguments,
+    /// a scenario; the others' results are kept); 3 an adapter failure (could not start,
+    /// crashed, hung, garbage; the others' results are kept). With --format json stdout
+    /// is always one JSON document, with "error" and "exit_code" in it.
     #[command(verbatim_doc_comment)]
-    Check {
-        /// Scenario files or folders.
-        #[arg(required = true)]
-        scenarios: Vec<PathBuf>,
-        /// The runtime under test.
-        #[command(flatten)]
-        runtime: RuntimeArgs,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Print a verdict line per clause.
-        #[arg(long)]
-        per_clause: bool,
-        /// Carry every scenario's streams this way: memory (the simulated transport)
-        /// or socket (real loopback TCP); default: as each scenario says.
-        #[arg(long)]
-        delivery: Option<String>,
-    },
+    Check(cli::check::CheckArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(e),
+    };
     let specs_dir = cli
         .specs
         .clone()
-        .unwrap_or_else(asyncspec_specs::default_specs_dir);
+        .unwrap_or_else(asyncspec_conformance::resources::specs_dir);
     match cli.command {
         Command::Clauses {
             format,
@@ -224,51 +207,37 @@ fn main() -> ExitCode {
             format,
             clauses,
         ),
-        Command::Fuzz {
-            runtime,
-            cases,
-            seed,
-            jobs,
-            regressions,
-            format,
-            generator,
-        } => cli::fuzz::fuzz_cmd(
-            &runtime.impl_,
-            &runtime.python,
-            runtime.adapter.as_deref(),
-            runtime.mutate.as_deref(),
-            &generator,
-            runtime.profile.as_deref(),
-            cases,
-            &seed,
-            jobs,
-            &regressions,
-            format,
-        ),
+        Command::Fuzz(args) => cli::fuzz::fuzz_cmd(&args),
         Command::Replay {
             file,
             seed,
             case,
             generator,
             runtime,
-        } => cli::replay::replay(file, seed.as_deref(), case, &generator, &runtime),
-        Command::Check {
-            scenarios,
-            runtime,
-            format,
-            per_clause,
-            delivery,
-        } => cli::check::check(
-            &specs_dir,
-            &scenarios,
-            delivery.as_deref(),
-            &runtime.impl_,
-            &runtime.python,
-            runtime.adapter.as_deref(),
-            runtime.mutate.as_deref(),
-            runtime.profile.as_deref(),
-            format,
-            per_clause,
-        ),
+        } => cli::replay::replay(file, seed.as_deref(), case, generator, &runtime),
+        Command::Check(args) => cli::check::check(&specs_dir, &args),
     }
+}
+
+/// A command line clap refused (exit 2; help and version exit 0). Under `--format json`
+/// stdout gets the JSON error document too, so a CI parser never reads an empty file.
+fn argument_error(e: clap::Error) -> ExitCode {
+    let code = e.exit_code();
+    let _ = e.print();
+    let argv: Vec<String> = std::env::args().collect();
+    let json = argv
+        .windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || argv.iter().any(|a| a == "--format=json");
+    if json && code != 0 {
+        let command = argv.get(1).map(String::as_str).unwrap_or("");
+        let message = e.render().to_string();
+        let first = message
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        outln!("{}", cli::common::error_json(command, 2, first));
+    }
+    ExitCode::from(code.clamp(0, 255) as u8)
 }

@@ -49,13 +49,36 @@ pub struct Divergence {
     pub actual: Option<String>,
     /// Clause ids of the model's transitions at and just before that point.
     pub clauses: Vec<String>,
-    /// The closest allowed trace (observable events, text form).
+    /// The closest allowed trace (observable events, text form); after
+    /// [`Divergence::bound`], only the lines around the first difference.
     pub model: Vec<String>,
-    /// The runtime's trace (text form).
+    /// The runtime's trace (text form); bounded like `model`.
     pub real: Vec<String>,
     /// Floating events (gc reports, warnings) that differ: model-only, then runtime-only.
     pub floating_mismatch: Option<(Vec<String>, Vec<String>)>,
+    /// What [`Divergence::bound`] left out (absent when nothing was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<Cut>,
 }
+
+/// How much of a divergence's traces a bounded report leaves out.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Cut {
+    /// Index of the first line kept (`model[0]` is event #first).
+    pub first: usize,
+    /// Lines in the whole model trace and the whole runtime trace.
+    pub model_len: usize,
+    /// See `model_len`.
+    pub real_len: usize,
+    /// Floating events left out: model-only, runtime-only.
+    pub floating_left_out: (usize, usize),
+}
+
+/// Events shown before and after the first difference in a bounded report.
+pub const REPORT_CONTEXT: usize = 12;
+
+/// Most floating events listed per side in a bounded report.
+pub const REPORT_FLOATING_MAX: usize = 12;
 
 impl Divergence {
     /// One line: where the runtime parts from the model (`did X instead of Y`), or,
@@ -85,6 +108,43 @@ impl Divergence {
         )
     }
 
+    /// Keep only `context` lines either side of the first difference and the first
+    /// [`REPORT_FLOATING_MAX`] floating events per side; the rest is counted. A
+    /// 100,000-event divergence printed both traces whole (111 MB), and every result
+    /// of a run kept them until its end.
+    pub fn bound(&mut self, context: usize) {
+        let len = self.model.len().max(self.real.len());
+        let first = self.index.saturating_sub(context);
+        let end = (self.index + context + 1).min(len);
+        let mut cut = Cut {
+            first,
+            model_len: self.model.len(),
+            real_len: self.real.len(),
+            floating_left_out: (0, 0),
+        };
+        let window = |v: &mut Vec<String>| {
+            let keep: Vec<String> = v
+                .iter()
+                .skip(first)
+                .take(end.saturating_sub(first))
+                .cloned()
+                .collect();
+            *v = keep;
+        };
+        window(&mut self.model);
+        window(&mut self.real);
+        if let Some((m, r)) = &mut self.floating_mismatch {
+            cut.floating_left_out = (
+                m.len().saturating_sub(REPORT_FLOATING_MAX),
+                r.len().saturating_sub(REPORT_FLOATING_MAX),
+            );
+            m.truncate(REPORT_FLOATING_MAX);
+            r.truncate(REPORT_FLOATING_MAX);
+        }
+        let whole = first == 0 && end >= len && cut.floating_left_out == (0, 0);
+        self.cut = (!whole).then_some(cut);
+    }
+
     /// A readable report: the first difference, its clauses, both traces side by side.
     pub fn report(&self) -> String {
         let mut out = String::new();
@@ -107,13 +167,31 @@ impl Divergence {
         if !self.clauses.is_empty() {
             out.push_str(&format!("  clauses: {}\n", self.clauses.join(" ")));
         }
+        let cut = self.cut.clone().unwrap_or(Cut {
+            first: 0,
+            model_len: self.model.len(),
+            real_len: self.real.len(),
+            floating_left_out: (0, 0),
+        });
         if let Some((model_only, real_only)) = &self.floating_mismatch {
             out.push_str("  floating events differ:\n");
             for m in model_only {
                 out.push_str(&format!("    model only:   {m}\n"));
             }
+            if cut.floating_left_out.0 > 0 {
+                out.push_str(&format!(
+                    "    ... and {} more model-only\n",
+                    cut.floating_left_out.0
+                ));
+            }
             for r in real_only {
                 out.push_str(&format!("    runtime only: {r}\n"));
+            }
+            if cut.floating_left_out.1 > 0 {
+                out.push_str(&format!(
+                    "    ... and {} more runtime-only\n",
+                    cut.floating_left_out.1
+                ));
             }
         }
         let width = self
@@ -124,10 +202,13 @@ impl Divergence {
             .unwrap_or(5)
             .clamp(20, 70);
         out.push_str(&format!("  {:<width$} | runtime\n", "model"));
+        if cut.first > 0 {
+            out.push_str(&format!("  ... {} events before\n", cut.first));
+        }
         for i in 0..self.model.len().max(self.real.len()) {
             let m = self.model.get(i).map(String::as_str).unwrap_or("");
             let r = self.real.get(i).map(String::as_str).unwrap_or("");
-            let mark = if i == self.index {
+            let mark = if i + cut.first == self.index {
                 '>'
             } else if m == r {
                 ' '
@@ -136,6 +217,16 @@ impl Divergence {
             };
             let m: String = m.chars().take(width).collect();
             out.push_str(&format!("{mark} {m:<width$} | {r}\n"));
+        }
+        let shown = cut.first + self.model.len().max(self.real.len());
+        let (model_after, real_after) = (
+            cut.model_len.saturating_sub(shown),
+            cut.real_len.saturating_sub(shown),
+        );
+        if model_after + real_after > 0 {
+            out.push_str(&format!(
+                "  ... {model_after} more model events, {real_after} more runtime events (whole traces: --report-dir)\n"
+            ));
         }
         out
     }
@@ -408,7 +499,7 @@ fn check_profile(
     if conforms {
         return Ok(Verdict::Conforms { allowed: 1 });
     }
-    runs.push((Vec::new(), canonical.clone(), common));
+    runs.push((Vec::new(), canonical, common));
     frontier.push((common, 0, std::cmp::Reverse(0)));
     while let Some((common, _, std::cmp::Reverse(at))) = frontier.pop() {
         let (script, trace, _) = runs[at].clone();
@@ -509,6 +600,7 @@ fn check_profile(
         model: model_split.ordered.iter().map(|e| line(e)).collect(),
         real: real_split.ordered.iter().map(|e| line(e)).collect(),
         floating_mismatch,
+        cut: None,
     }))
 }
 
@@ -536,6 +628,7 @@ mod tests {
             model: Vec::new(),
             real: Vec::new(),
             floating_mismatch: floating,
+            cut: None,
         }
     }
 

@@ -59,7 +59,15 @@ fn clauses_chapter_filter_keeps_only_that_chapter() {
 fn unknown_status_is_bad_input() {
     let out = asyncspec(&["clauses", "--status", "shiny"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown status \"shiny\""));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid value 'shiny' for '--status"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[possible values: implemented, unimplemented"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -8,6 +8,12 @@ use asyncspec_conformance::oracle::Verdict;
 use asyncspec_model::{EventLoop, Profile, RunError};
 
 #[test]
+fn the_crossing_has_the_size_ci_runs() {
+    // .ci/run's CROSSING_CASES runs every pair once: change both together.
+    assert_eq!(crossing::count(), 837);
+}
+
+#[test]
 fn no_pair_breaks_the_model_under_any_profile() {
     let profiles: Vec<Profile> = Profile::ALL
         .into_iter()

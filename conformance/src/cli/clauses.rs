@@ -14,14 +14,20 @@ pub fn clauses(
 ) -> ExitCode {
     let catalogue = match load(specs_dir) {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(code) => {
+            if format == Format::Json {
+                let message = format!(
+                    "the catalogue at {} has problems (see stderr)",
+                    specs_dir.display()
+                );
+                outln!("{}", error_json("clauses", EXIT_BAD_INPUT, &message));
+            }
+            return code;
+        }
     };
     let filter = match status.as_deref().map(StatusFilter::parse).transpose() {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("asyncspec clauses: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(format, "clauses", EXIT_BAD_INPUT, &e),
     };
     let mut failed = false;
     for id in coverage::unknown_citations(&catalogue) {

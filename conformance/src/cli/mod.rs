@@ -5,5 +5,7 @@ pub mod common;
 pub mod check;
 pub mod clauses;
 pub mod fuzz;
+pub mod junit;
+pub mod progress;
 pub mod replay;
 pub mod run;

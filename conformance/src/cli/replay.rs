@@ -4,20 +4,13 @@ use super::common::*;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[allow(clippy::too_many_arguments)]
 pub fn replay(
     file: Option<PathBuf>,
     seed: Option<&str>,
     case: Option<u64>,
-    generator: &str,
+    generator: super::fuzz::GeneratorArg,
     runtime: &RuntimeArgs,
 ) -> ExitCode {
-    let (impl_, python, adapter, profile) = (
-        runtime.impl_.as_str(),
-        runtime.python.as_str(),
-        runtime.adapter.as_deref(),
-        runtime.profile.as_deref(),
-    );
     use asyncspec_conformance::check::{CaseOutcome, Checker};
     use asyncspec_conformance::oracle::Verdict;
     let scenario = match (file, seed, case) {
@@ -29,13 +22,10 @@ pub fn replay(
             }
         },
         (None, Some(seed), Some(case)) => match asyncspec_sim::seed::parse_seed(seed) {
-            Ok(seed) => match asyncspec_conformance::generate::Generator::parse(generator) {
-                Ok(g) => asyncspec_conformance::generate::case_tree(seed, case, g).current(),
-                Err(e) => {
-                    eprintln!("asyncspec replay: {e}");
-                    return ExitCode::from(2);
-                }
-            },
+            Ok(seed) => {
+                asyncspec_conformance::generate::case_tree(seed, case, generator.generator())
+                    .current()
+            }
             Err(e) => {
                 eprintln!("asyncspec replay: {e}");
                 return ExitCode::from(2);
@@ -46,17 +36,7 @@ pub fn replay(
             return ExitCode::from(2);
         }
     };
-    let profile = match profile.map(asyncspec_model::Profile::parse).transpose() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("asyncspec replay: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut checker = match Checker::new(
-        adapter_spec(impl_, python, adapter, runtime.mutate.as_deref()),
-        profile,
-    ) {
+    let mut checker = match Checker::new(runtime.spec(), runtime.profile()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("asyncspec replay: {e}");
@@ -97,7 +77,8 @@ pub fn replay(
             verdict: Verdict::Inconclusive { reason },
         } => {
             outln!("inconclusive: {reason}");
-            ExitCode::SUCCESS
+            // Not decided: not a pass.
+            ExitCode::from(1)
         }
         CaseOutcome::AdapterFailure { failure } => {
             outln!("adapter failure: {failure}");

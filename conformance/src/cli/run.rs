@@ -13,26 +13,17 @@ pub fn run(
 ) -> ExitCode {
     let profile = match asyncspec_model::Profile::parse(profile) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("asyncspec run: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(format, "run", EXIT_BAD_INPUT, &e),
     };
     let scenario = match asyncspec_conformance::scenarios::load(path) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("asyncspec run: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(format, "run", EXIT_BAD_INPUT, &e),
     };
     let script = match (choices.is_empty(), seed) {
         (false, _) => choices,
         (true, Some(seed)) => match asyncspec_sim::seed::parse_seed(seed) {
             Ok(s) => asyncspec_conformance::scenarios::choice_script(s),
-            Err(e) => {
-                eprintln!("asyncspec run: {e}");
-                return ExitCode::from(2);
-            }
+            Err(e) => return fail(format, "run", EXIT_BAD_INPUT, &e),
         },
         (true, None) => Vec::new(),
     };
@@ -50,9 +41,11 @@ pub fn run(
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("asyncspec run: {}: {e}", path.display());
-            ExitCode::from(2)
-        }
+        Err(e) => fail(
+            format,
+            "run",
+            EXIT_BAD_INPUT,
+            &format!("{}: {e}", path.display()),
+        ),
     }
 }

@@ -73,6 +73,14 @@ impl World {
         gathering.finish(self, return_exceptions)
     }
 
+    /// A gathering future's children, in the order given.
+    fn gather_children(&self, outer: FutId) -> Vec<FutId> {
+        match &self.fut(outer).kind {
+            FutKind::Gathering { children, .. } => children.clone(),
+            _ => unreachable!("a gathering future"),
+        }
+    }
+
     /// `_GatheringFuture.cancel(msg)`: cancel every child.
     pub fn gathering_cancel(&mut self, outer: FutId, msg: Option<Value>) -> bool {
         if self.done(outer) {
@@ -104,20 +112,23 @@ impl World {
 
     /// gather's `_done_callback(fut)`.
     pub fn gather_done_callback(&mut self, outer: FutId, fut: FutId) {
-        let FutKind::Gathering {
-            children,
-            distinct,
-            return_exceptions,
-            ..
-        } = self.fut(outer).kind.clone()
-        else {
+        // The children are copied only where they are read (once per gather): copying
+        // them on every child's callback made gathering n tasks cost n^2.
+        let (distinct, return_exceptions) = match &self.fut(outer).kind {
+            FutKind::Gathering {
+                distinct,
+                return_exceptions,
+                ..
+            } => (*distinct, *return_exceptions),
             // `if outer is None or outer.done()`: gather() raised on a later argument
             // (`outer = None  # bpo-46672` was never replaced), so a child wrapped before
             // it only has its exception marked retrieved.
-            if !self.cancelled(fut) {
-                let _ = self.future_exception(fut);
+            _ => {
+                if !self.cancelled(fut) {
+                    let _ = self.future_exception(fut);
+                }
+                return;
             }
-            return;
         };
         let finished = match &mut self.fut_mut(outer).kind {
             FutKind::Gathering { finished, .. } => {
@@ -147,7 +158,7 @@ impl World {
                 self.cite(cite!(
                     "asyncio.composition.gather.first_exception_propagates"
                 ));
-                if children.iter().any(|c| !self.done(*c)) {
+                if self.gather_children(outer).iter().any(|c| !self.done(*c)) {
                     // The others are left running, not cancelled.
                     self.cite(cite!("asyncio.composition.gather.siblings_keep_running"));
                 }
@@ -156,6 +167,7 @@ impl World {
             }
         }
         if finished == distinct {
+            let children = self.gather_children(outer);
             let mut results = Vec::new();
             for child in &children {
                 let v = match self.fut(*child).state.clone() {
@@ -523,7 +535,7 @@ impl World {
 struct Gathering {
     outer: FutId,
     children: Vec<FutId>,
-    distinct: Vec<FutId>,
+    distinct: std::collections::BTreeSet<FutId>,
     done_futs: Vec<FutId>,
 }
 
@@ -532,7 +544,7 @@ impl Gathering {
         Gathering {
             outer,
             children: Vec::new(),
-            distinct: Vec::new(),
+            distinct: Default::default(),
             done_futs: Vec::new(),
         }
     }
@@ -542,10 +554,9 @@ impl Gathering {
     /// once (3.11).
     fn add_child(&mut self, w: &mut World, f: FutId) {
         self.children.push(f);
-        if self.distinct.contains(&f) {
+        if !self.distinct.insert(f) {
             return;
         }
-        self.distinct.push(f);
         if w.done(f) && w.profile.gather_done_children_at_once() {
             w.cite(cite!("asyncio.composition.gather.done_children_3_12"));
             self.done_futs.push(f);

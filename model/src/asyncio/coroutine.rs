@@ -1148,7 +1148,7 @@ impl World {
             } => match self.gather(items, *return_exceptions) {
                 Ok(outer) => {
                     if let Some(name) = future {
-                        self.fut_mut(outer).name = name.clone();
+                        self.rename_future(outer, name.clone());
                         self.vars.insert(name.clone(), Obj::Fut(outer));
                     }
                     if !await_ {

@@ -1117,6 +1117,10 @@ impl World {
             } => {
                 // The argument is evaluated before the call: an unbound lock variable
                 // raises without a call.
+                // `Condition(None)` makes its own Lock, as `Condition()` does.
+                let lock = lock
+                    .as_ref()
+                    .filter(|l| !matches!(self.vars.get(*l), Some(Obj::Value(Value::None))));
                 let lock_id = match lock {
                     Some(l) => match self.var_sync(l, "locked") {
                         Ok(id) => Some(id),

@@ -97,11 +97,11 @@ impl World {
             "asyncio.tasks.eager_start.default_name_during_first_step"
         ));
         let default_name = format!("Task-{}", self.tasks_created);
-        let given = std::mem::replace(&mut self.fut_mut(t).name, default_name);
+        let given = self.rename_future(t, default_name);
         self.eager_depth += 1;
         let stepped = self.task_step(t, None);
         self.eager_depth -= 1;
-        self.fut_mut(t).name = given;
+        self.rename_future(t, given);
         stepped?;
         Ok(t)
     }

@@ -409,6 +409,11 @@ pub struct World {
     pub loop_running: bool,
     /// Callbacks and statements executed.
     pub steps: u64,
+    /// Loop turns that ran no callback. They are bounded by `steps_max` too: at a
+    /// virtual time near 1e8 s a due timer can be unreachable (`now + 1e-9 == now`, so
+    /// `when >= end_time` for ever) and the loop would turn without end; see
+    /// [`World::charge_turn`].
+    pub idle_turns: u64,
     /// Nesting of `cancel()` calls (a task awaiting a gather that contains itself makes
     /// CPython recurse until RecursionError; the model stops with a limit instead).
     pub cancel_depth: u32,
@@ -420,7 +425,7 @@ pub struct World {
     pub events: Vec<Event>,
     /// Clause ids cited by transitions and not yet on an event, with the task that
     /// was running when they were cited (so they land on that task's next event).
-    pending_clauses: Vec<(Option<FutId>, &'static str)>,
+    pending_clauses: PendingClauses,
     /// Scripted answers for choice points, taken modulo the number of options
     /// (missing: 0, the canonical choice).
     pub choice_script: Vec<usize>,
@@ -488,11 +493,12 @@ impl World {
             eager_tasks: false,
             loop_running: false,
             steps: 0,
+            idle_turns: 0,
             cancel_depth: 0,
             eager_depth: 0,
             limit: None,
             events: Vec::new(),
-            pending_clauses: Vec::new(),
+            pending_clauses: PendingClauses::default(),
             choice_script,
             choices_met: Vec::new(),
             choice_events: Vec::new(),
@@ -503,15 +509,24 @@ impl World {
 
     /// Note that the transition under way implements `id` (use with `cite!`).
     pub fn cite(&mut self, id: &'static str) {
-        let entry = (self.current, id);
-        if !self.pending_clauses.contains(&entry) {
-            self.pending_clauses.push(entry);
-        }
+        let owner = self
+            .current
+            .map(|t| (t, self.futures[t.0 as usize].name.as_str()));
+        self.pending_clauses.cite(owner, id);
     }
 
     /// Write an event for the current task, carrying the clauses cited since the last one.
     pub fn emit(&mut self, kind: EventKind) {
         self.emit_for(self.current_name(), kind);
+    }
+
+    /// Rename a future (a task's eager first step runs under its default name); the
+    /// clauses it cited so far follow it to its new name. Returns the old name.
+    pub fn rename_future(&mut self, t: FutId, name: String) -> String {
+        let old = std::mem::replace(&mut self.futures[t.0 as usize].name, name);
+        self.pending_clauses
+            .renamed(t, &old, &self.futures[t.0 as usize].name);
+        old
     }
 
     /// The running task's name (`None` between tasks).
@@ -525,19 +540,10 @@ impl World {
     /// event takes whatever is left.
     pub fn emit_for(&mut self, task: Option<String>, kind: EventKind) {
         let last = matches!(kind, EventKind::Finished { .. } | EventKind::Limit { .. });
-        let mut clauses = Vec::new();
-        let pending = std::mem::take(&mut self.pending_clauses);
-        for (owner, id) in pending {
-            let owner_name = owner.map(|t| self.futures[t.0 as usize].name.as_str());
-            let mine = last || task.is_none() || owner.is_none() || owner_name == task.as_deref();
-            if mine {
-                if !clauses.contains(&id) {
-                    clauses.push(id);
-                }
-            } else {
-                self.pending_clauses.push((owner, id));
-            }
-        }
+        let clauses = match task.as_deref() {
+            Some(name) if !last => self.pending_clauses.take_for(name),
+            _ => self.pending_clauses.take_all(),
+        };
         self.events.push(Event {
             time: self.now,
             task,
@@ -841,10 +847,13 @@ impl World {
     /// Iterate a Python set of tasks: every order is allowed; canonical is creation order.
     pub fn set_order(&mut self, mut items: Vec<FutId>) -> Vec<FutId> {
         items.sort();
+        // A deque: the canonical choice takes the front in O(1) (a Vec's remove(0) made
+        // ordering n tasks cost n^2).
+        let mut items: VecDeque<FutId> = items.into();
         let mut out = Vec::with_capacity(items.len());
         while !items.is_empty() {
             let k = self.choose(items.len());
-            out.push(items.remove(k));
+            out.extend(items.remove(k));
         }
         out
     }
@@ -856,6 +865,27 @@ impl World {
             if self.limit.is_none() {
                 self.limit = Some(format!(
                     "steps_max {} reached",
+                    self.scenario.limits.steps_max
+                ));
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Count a loop turn: one that ran no callback (`steps` did not move since
+    /// `steps_before`) is charged to `idle_turns`, bounded by the same `steps_max`.
+    /// False, with the limit set, once that is reached. Every run loop calls this, so
+    /// no loop turns without bound, whatever the clock does.
+    pub fn charge_turn(&mut self, steps_before: u64) -> bool {
+        if self.steps != steps_before {
+            return true;
+        }
+        self.idle_turns += 1;
+        if self.idle_turns > self.scenario.limits.steps_max {
+            if self.limit.is_none() {
+                self.limit = Some(format!(
+                    "steps_max {} reached: as many loop turns ran no callback (the clock cannot reach the next timer)",
                     self.scenario.limits.steps_max
                 ));
             }
@@ -898,8 +928,12 @@ impl World {
             if self.limit.is_some() {
                 break Ok(());
             }
+            let steps_before = self.steps;
             if let Err(e) = self.run_once() {
                 break Err(e);
+            }
+            if !self.charge_turn(steps_before) {
+                break Ok(());
             }
             if self.stopping {
                 break Ok(());
@@ -1177,5 +1211,84 @@ impl World {
                 Ok(())
             }
         }
+    }
+}
+
+/// Clause ids cited and not yet written on an event, grouped by the task that cited
+/// them, with an index from task names to those tasks, so an event takes its own and
+/// the loop's citations without scanning every other task's. (A flat list made each
+/// event cost as much as all pending citations: 100,000 tasks suspended between events
+/// ran for minutes.) An event is matched to citations by the citing task's name at the
+/// time of the event, as before; `seq` keeps the order they were cited in.
+#[derive(Clone, Debug, Default)]
+struct PendingClauses {
+    /// Cited outside any task (the loop's own transitions).
+    unowned: Vec<(u64, &'static str)>,
+    /// Cited while the task ran.
+    by_task: BTreeMap<FutId, Vec<(u64, &'static str)>>,
+    /// The current names of the tasks in `by_task`.
+    named: BTreeMap<String, BTreeSet<FutId>>,
+    seq: u64,
+}
+
+impl PendingClauses {
+    fn cite(&mut self, owner: Option<(FutId, &str)>, id: &'static str) {
+        let list = match owner {
+            None => &mut self.unowned,
+            Some((t, name)) => {
+                if !self.by_task.contains_key(&t) {
+                    self.named.entry(name.to_string()).or_default().insert(t);
+                }
+                self.by_task.entry(t).or_default()
+            }
+        };
+        if !list.iter().any(|(_, c)| *c == id) {
+            list.push((self.seq, id));
+            self.seq += 1;
+        }
+    }
+
+    fn renamed(&mut self, t: FutId, old: &str, new: &str) {
+        if !self.by_task.contains_key(&t) || old == new {
+            return;
+        }
+        if let Some(set) = self.named.get_mut(old) {
+            set.remove(&t);
+            if set.is_empty() {
+                self.named.remove(old);
+            }
+        }
+        self.named.entry(new.to_string()).or_default().insert(t);
+    }
+
+    /// An event of the task named `name`: the loop's citations and those of the tasks
+    /// now so named, in citation order.
+    fn take_for(&mut self, name: &str) -> Vec<&'static str> {
+        let mut taken = std::mem::take(&mut self.unowned);
+        for t in self.named.remove(name).unwrap_or_default() {
+            taken.extend(self.by_task.remove(&t).unwrap_or_default());
+        }
+        Self::ordered(taken)
+    }
+
+    /// The loop's event or the run's last: every citation left.
+    fn take_all(&mut self) -> Vec<&'static str> {
+        let mut taken = std::mem::take(&mut self.unowned);
+        for (_, list) in std::mem::take(&mut self.by_task) {
+            taken.extend(list);
+        }
+        self.named.clear();
+        Self::ordered(taken)
+    }
+
+    fn ordered(mut taken: Vec<(u64, &'static str)>) -> Vec<&'static str> {
+        taken.sort_by_key(|(seq, _)| *seq);
+        let mut out: Vec<&'static str> = Vec::with_capacity(taken.len());
+        for (_, id) in taken {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        out
     }
 }

@@ -60,7 +60,11 @@ impl World {
         // `_run` starts a fresh `EventLoopRunState` (`tick_last: 0`).
         self.rloop_last_poll_us = 0;
         while self.limit.is_none() && !self.stopping {
+            let steps_before = self.steps;
             self.rloop_step();
+            if !self.charge_turn(steps_before) {
+                break;
+            }
         }
         self.stopping = false;
         Ok(())

@@ -97,6 +97,7 @@ impl World {
         self.uv_run_timers();
         let mut stop_flag = false;
         while !stop_flag && self.limit.is_none() {
+            let steps_before = self.steps;
             if self.uv.idle_active {
                 stop_flag = self.uv_on_idle();
             }
@@ -123,6 +124,9 @@ impl World {
             }
             self.uv_update_time();
             self.uv_run_timers();
+            if !self.charge_turn(steps_before) {
+                break;
+            }
         }
         self.uv.idle_active = false;
         self.uv.stopping = false;

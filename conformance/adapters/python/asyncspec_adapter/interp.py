@@ -239,6 +239,11 @@ def exc_view(e, depth=VIEW_DEPTH_MAX):
     return view
 
 
+# Python frames one scenario-level `await coro()` nests in the interpreter: the
+# coroutine's body, exec_block, exec_stmt, await_expr.
+FRAMES_PER_AWAIT = 4
+
+
 class Interp:
     """One scenario run."""
 
@@ -249,6 +254,7 @@ class Interp:
         self.events = []
         self.vars = {}
         self.steps = 0
+        self.idle_turns = 0
         self.handler_mode = "default"
         self.in_gc = False
         self.stopped = False

@@ -66,6 +66,15 @@ class VirtualSelector(selectors.BaseSelector):
             interp.rec("limit", what="deadlock: nothing is ready and no timer is set")
             interp.stopped = True
             raise Limit("deadlock")
+        if not self.loop._ready and self.loop._asyncspec_vt + timeout == self.loop._asyncspec_vt:
+            # A turn that can run nothing: near 1e8 s `now + clock_resolution == now`,
+            # so a due timer is never popped and the loop would turn for ever. Such
+            # turns are bounded by steps_max, as the model bounds them.
+            interp.idle_turns += 1
+            if interp.idle_turns > interp.steps_max:
+                interp.rec("limit", what=f"steps_max {interp.steps_max} reached: as many loop turns ran no callback")
+                interp.stopped = True
+                raise Limit("steps")
         self.loop._asyncspec_vt += timeout
         if self.loop._asyncspec_vt > self._horizon:
             from .interp import fmt_number
